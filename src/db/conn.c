@@ -1,0 +1,366 @@
+#include "db/conn.h"
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/strbuf.h"
+
+struct Conn {
+    PGconn *pg;
+    int version;
+    char *version_text;
+    char **user_schemas;
+    size_t n_user_schemas;
+    char *err;
+    char *err_state;
+    char *err_detail;
+    char *err_hint;
+};
+
+struct DbResult {
+    PGresult *res;
+};
+
+/* The connection Ctrl-C should cancel. One at a time: pgstrata is single-threaded. */
+static PGcancel *volatile active_cancel;
+static volatile sig_atomic_t got_sigint;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (got_sigint) {
+        static const char msg[] = "pgstrata: interrupted again, exiting\n";
+        ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)ignored;
+        _exit(130);
+    }
+    got_sigint = 1;
+    if (active_cancel) {
+        char errbuf[256];
+        PQcancel(active_cancel, errbuf, sizeof(errbuf));
+    }
+}
+
+bool interrupted(void)
+{
+    return got_sigint != 0;
+}
+
+static void install_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void clear_error(Conn *c)
+{
+    free(c->err);
+    free(c->err_state);
+    free(c->err_detail);
+    free(c->err_hint);
+    c->err = c->err_state = c->err_detail = c->err_hint = NULL;
+}
+
+static char *dup_field(const PGresult *res, int field)
+{
+    const char *v = res ? PQresultErrorField(res, field) : NULL;
+    return v ? xstrdup(v) : NULL;
+}
+
+static void set_error_from(Conn *c, const PGresult *res)
+{
+    clear_error(c);
+    char *primary = dup_field(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (!primary) {
+        const char *msg = PQerrorMessage(c->pg);
+        primary = xstrdup(msg && *msg ? msg : "unknown error");
+        size_t n = strlen(primary);
+        while (n > 0 && primary[n - 1] == '\n')
+            primary[--n] = '\0';
+    }
+    if (got_sigint && res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+        strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "57014") == 0) {
+        free(primary);
+        primary = xstrdup("canceled by Ctrl-C");
+    }
+    c->err = primary;
+    c->err_state = dup_field(res, PG_DIAG_SQLSTATE);
+    c->err_detail = dup_field(res, PG_DIAG_MESSAGE_DETAIL);
+    c->err_hint = dup_field(res, PG_DIAG_MESSAGE_HINT);
+}
+
+static void first_line_only(char *s)
+{
+    char *nl = strchr(s, '\n');
+    if (nl)
+        *nl = '\0';
+}
+
+/* Session settings that make our SQL mean one thing whatever the role's defaults. */
+static const char *const session_setup =
+    "SELECT pg_catalog.set_config('search_path', '', false),"
+    " pg_catalog.set_config('client_encoding', 'UTF8', false),"
+    " pg_catalog.set_config('standard_conforming_strings', 'on', false),"
+    " pg_catalog.set_config('TimeZone', 'UTC', false),"
+    " pg_catalog.set_config('DateStyle', 'ISO, YMD', false),"
+    " pg_catalog.set_config('IntervalStyle', 'postgres', false),"
+    " pg_catalog.set_config('extra_float_digits', '3', false)";
+
+Conn *conn_open(const ConnOptions *o, char **err)
+{
+    const char *keys[8], *vals[8];
+    int n = 0;
+    char *prompted = NULL;
+    if (o->dbname) {
+        keys[n] = "dbname";
+        vals[n++] = o->dbname;
+    }
+    if (o->host) {
+        keys[n] = "host";
+        vals[n++] = o->host;
+    }
+    if (o->port) {
+        keys[n] = "port";
+        vals[n++] = o->port;
+    }
+    if (o->user) {
+        keys[n] = "user";
+        vals[n++] = o->user;
+    }
+    if (o->password) {
+        char *pw = getpass("Password: ");
+        prompted = xstrdup(pw ? pw : "");
+        keys[n] = "password";
+        vals[n++] = prompted;
+    }
+    keys[n] = "fallback_application_name";
+    vals[n++] = "pgstrata";
+    keys[n] = NULL;
+    vals[n] = NULL;
+
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (prompted) {
+        memset(prompted, 0, strlen(prompted));
+        free(prompted);
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+        char *msg = xstrdup(PQerrorMessage(pg));
+        first_line_only(msg);
+        if (PQconnectionNeedsPassword(pg) && o->no_password) {
+            char *with = xasprintf("%s (and -w/--no-password forbids prompting)", msg);
+            free(msg);
+            msg = with;
+        }
+        *err = msg;
+        PQfinish(pg);
+        return NULL;
+    }
+
+    Conn *c = xcalloc(1, sizeof(*c));
+    c->pg = pg;
+    c->version = PQserverVersion(pg);
+    const char *vt = PQparameterStatus(pg, "server_version");
+    c->version_text = xstrdup(vt ? vt : "unknown");
+
+    /* The user's schemas, captured before we empty search_path. */
+    PGresult *res = PQexec(pg, "SELECT pg_catalog.unnest(pg_catalog.current_schemas(false))");
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        c->n_user_schemas = (size_t)PQntuples(res);
+        c->user_schemas = xcalloc(c->n_user_schemas + 1, sizeof(char *));
+        for (int i = 0; i < PQntuples(res); i++)
+            c->user_schemas[i] = xstrdup(PQgetvalue(res, i, 0));
+    }
+    PQclear(res);
+    res = PQexec(pg, session_setup);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok) {
+        *err = xasprintf("could not set up the session: %s", PQresultErrorMessage(res));
+        first_line_only(*err);
+    }
+    PQclear(res);
+    if (!ok) {
+        conn_close(c);
+        return NULL;
+    }
+    active_cancel = PQgetCancel(pg);
+    install_sigint();
+    return c;
+}
+
+void conn_close(Conn *c)
+{
+    if (!c)
+        return;
+    PGcancel *cancel = active_cancel;
+    active_cancel = NULL;
+    if (cancel)
+        PQfreeCancel(cancel);
+    PQfinish(c->pg);
+    for (size_t i = 0; i < c->n_user_schemas; i++)
+        free(c->user_schemas[i]);
+    free(c->user_schemas);
+    free(c->version_text);
+    clear_error(c);
+    free(c);
+}
+
+int conn_server_version(const Conn *c)
+{
+    return c->version;
+}
+
+const char *conn_server_version_text(const Conn *c)
+{
+    return c->version_text;
+}
+
+const char *const *conn_user_schemas(const Conn *c, size_t *n)
+{
+    *n = c->n_user_schemas;
+    return (const char *const *)c->user_schemas;
+}
+
+/* Waits for one result; the SIGINT handler's PQcancel ends a long statement. */
+static PGresult *run(Conn *c, const char *sql, int nparams, const char *const *params)
+{
+    if (!PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0)) {
+        set_error_from(c, NULL);
+        return NULL;
+    }
+    PGresult *last = NULL, *r;
+    while ((r = PQgetResult(c->pg)) != NULL) {
+        PQclear(last);
+        last = r;
+    }
+    return last;
+}
+
+DbResult *db_query(Conn *c, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = run(c, sql, nparams, params);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        set_error_from(c, res);
+        PQclear(res);
+        return NULL;
+    }
+    DbResult *r = xmalloc(sizeof(*r));
+    r->res = res;
+    return r;
+}
+
+bool db_exec_params(Conn *c, const char *sql, int nparams, const char *const *params)
+{
+    DbResult *r = db_query(c, sql, nparams, params);
+    db_clear(r);
+    return r != NULL;
+}
+
+bool db_exec(Conn *c, const char *sql)
+{
+    return db_exec_params(c, sql, 0, NULL);
+}
+
+int db_rows(const DbResult *r)
+{
+    return r ? PQntuples(r->res) : 0;
+}
+
+const char *db_get(const DbResult *r, int row, int col)
+{
+    if (PQgetisnull(r->res, row, col))
+        return NULL;
+    return PQgetvalue(r->res, row, col);
+}
+
+bool db_get_bool(const DbResult *r, int row, int col)
+{
+    const char *v = db_get(r, row, col);
+    return v && v[0] == 't';
+}
+
+long long db_get_ll(const DbResult *r, int row, int col, long long if_null)
+{
+    const char *v = db_get(r, row, col);
+    return v ? strtoll(v, NULL, 10) : if_null;
+}
+
+double db_get_double(const DbResult *r, int row, int col, double if_null)
+{
+    const char *v = db_get(r, row, col);
+    return v ? strtod(v, NULL) : if_null;
+}
+
+void db_clear(DbResult *r)
+{
+    if (!r)
+        return;
+    PQclear(r->res);
+    free(r);
+}
+
+const char *conn_error(const Conn *c)
+{
+    return c->err ? c->err : "";
+}
+
+const char *conn_error_state(const Conn *c)
+{
+    return c->err_state;
+}
+
+const char *conn_error_detail(const Conn *c)
+{
+    return c->err_detail;
+}
+
+const char *conn_error_hint(const Conn *c)
+{
+    return c->err_hint;
+}
+
+bool conn_error_is_retryable(const Conn *c)
+{
+    const char *s = c->err_state;
+    return s && (strcmp(s, "55P03") == 0 || strcmp(s, "40P01") == 0 || strcmp(s, "40001") == 0);
+}
+
+bool db_copy_out(Conn *c, const char *sql, CopySink sink, void *arg)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        set_error_from(c, res);
+        PQclear(res);
+        return false;
+    }
+    PQclear(res);
+    bool sink_ok = true;
+    char *buf;
+    int n;
+    while ((n = PQgetCopyData(c->pg, &buf, 0)) > 0) {
+        if (sink_ok && !sink(arg, buf, (size_t)n))
+            sink_ok = false;
+        PQfreemem(buf);
+    }
+    bool ok = true;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            set_error_from(c, res);
+            ok = false;
+        }
+        PQclear(res);
+    }
+    if (ok && !sink_ok) {
+        clear_error(c);
+        c->err = xstrdup("the archive command stopped reading its input");
+    }
+    return ok && sink_ok;
+}

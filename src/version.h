@@ -1,0 +1,6 @@
+#ifndef PGSTRATA_VERSION_H
+#define PGSTRATA_VERSION_H
+
+#define PGSTRATA_VERSION "0.1.0"
+
+#endif
