@@ -677,8 +677,7 @@ static char *finish_detach_book(const Ctx *c, const char *name)
         (c->p->retention_mode == RETIRE_DETACH && !c->p->detach_schema) ? "detached" : "detached";
     StrBuf sb;
     sb_init(&sb);
-    sb_printf(&sb, "state = '%s', detached_at = pg_catalog.coalesce(detached_at, %s)", state,
-              c->t->now_sql);
+    sb_printf(&sb, "state = '%s', detached_at = COALESCE(detached_at, %s)", state, c->t->now_sql);
     char *s = retired_update_sql(c->p->schema, name, sb.data);
     sb_free(&sb);
     return s;

@@ -171,7 +171,7 @@ Conn *conn_open(const ConnOptions *o, char **err)
     c->version_text = xstrdup(vt ? vt : "unknown");
 
     /* The user's schemas, captured before we empty search_path. */
-    PGresult *res = PQexec(pg, "SELECT pg_catalog.unnest(pg_catalog.current_schemas(false))");
+    PGresult *res = PQexec(pg, "SELECT unnest(pg_catalog.current_schemas(false))");
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {
         c->n_user_schemas = (size_t)PQntuples(res);
         c->user_schemas = xcalloc(c->n_user_schemas + 1, sizeof(char *));
@@ -262,6 +262,25 @@ bool db_exec_params(Conn *c, const char *sql, int nparams, const char *const *pa
     DbResult *r = db_query(c, sql, nparams, params);
     db_clear(r);
     return r != NULL;
+}
+
+bool db_exec_script(Conn *c, const char *sql)
+{
+    if (!PQsendQuery(c->pg, sql)) {
+        set_error_from(c, NULL);
+        return false;
+    }
+    bool ok = true;
+    PGresult *r;
+    while ((r = PQgetResult(c->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (ok && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            set_error_from(c, r);
+            ok = false;
+        }
+        PQclear(r);
+    }
+    return ok;
 }
 
 bool db_exec(Conn *c, const char *sql)
@@ -363,4 +382,24 @@ bool db_copy_out(Conn *c, const char *sql, CopySink sink, void *arg)
         c->err = xstrdup("the archive command stopped reading its input");
     }
     return ok && sink_ok;
+}
+
+char *db_text_array(const char *const *items, size_t n)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_putc(&sb, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sb_putc(&sb, ',');
+        sb_putc(&sb, '"');
+        for (const char *p = items[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                sb_putc(&sb, '\\');
+            sb_putc(&sb, *p);
+        }
+        sb_putc(&sb, '"');
+    }
+    sb_putc(&sb, '}');
+    return sb.data;
 }

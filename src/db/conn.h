@@ -36,6 +36,9 @@ const char *const *conn_user_schemas(const Conn *c, size_t *n);
 DbResult *db_query(Conn *c, const char *sql, int nparams, const char *const *params);
 /* A statement whose result is not needed. */
 bool db_exec(Conn *c, const char *sql);
+/* Several statements in one string (schema migrations only: everything
+ * else goes through the extended protocol, one statement at a time). */
+bool db_exec_script(Conn *c, const char *sql);
 bool db_exec_params(Conn *c, const char *sql, int nparams, const char *const *params);
 
 int db_rows(const DbResult *r);
@@ -57,6 +60,10 @@ bool conn_error_is_retryable(const Conn *c);
 /* COPY (...) TO STDOUT into a callback; false on error. */
 typedef bool (*CopySink)(void *arg, const char *buf, size_t len);
 bool db_copy_out(Conn *c, const char *sql, CopySink sink, void *arg);
+
+/* A text[] literal for a parameter: {"a","b"} with quotes and backslashes
+ * escaped. Caller frees. */
+char *db_text_array(const char *const *items, size_t n);
 
 /* Set by the SIGINT handler; long loops check it. */
 bool interrupted(void);

@@ -85,27 +85,6 @@ void policy_rows_free(PolicyRow *rows, size_t n)
     free(rows);
 }
 
-/* {a,b} text array literal for a parameter: elements double-quoted. */
-static char *text_array(char **items, size_t n)
-{
-    StrBuf sb;
-    sb_init(&sb);
-    sb_putc(&sb, '{');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sb_putc(&sb, ',');
-        sb_putc(&sb, '"');
-        for (const char *p = items[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                sb_putc(&sb, '\\');
-            sb_putc(&sb, *p);
-        }
-        sb_putc(&sb, '"');
-    }
-    sb_putc(&sb, '}');
-    return sb.data;
-}
-
 bool policy_store_load(Conn *c, char **schemas, char **tables, size_t nnames, PolicyRow **out,
                        size_t *n, char **err)
 {
@@ -115,9 +94,9 @@ bool policy_store_load(Conn *c, char **schemas, char **tables, size_t nnames, Po
     char *params[2] = {NULL, NULL};
     if (nnames) {
         sb_append(&sql, " WHERE (parent_schema, parent_table) IN (SELECT s, t FROM "
-                        "pg_catalog.unnest($1::text[], $2::text[]) AS u(s, t))");
-        params[0] = text_array(schemas, nnames);
-        params[1] = text_array(tables, nnames);
+                        "unnest($1::text[], $2::text[]) AS u(s, t))");
+        params[0] = db_text_array((const char *const *)schemas, nnames);
+        params[1] = db_text_array((const char *const *)tables, nnames);
     }
     sb_append(&sql, " ORDER BY parent_schema, parent_table");
     DbResult *r = db_query(c, sql.data, nnames ? 2 : 0, (const char *const *)params);

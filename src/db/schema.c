@@ -50,8 +50,7 @@ static const char *const migrations[] = {
     "  id bigserial PRIMARY KEY,"
     "  at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
     "  run_id text NOT NULL,"
-    "  parent_schema name,"
-    "  parent_table name,"
+    "  parent text,"
     "  action text NOT NULL,"
     "  target text,"
     "  sql text,"
@@ -60,7 +59,7 @@ static const char *const migrations[] = {
     "  outcome text NOT NULL CHECK (outcome IN ('ok', 'failed', 'skipped')),"
     "  error text);"
     "CREATE INDEX audit_at ON pgstrata.audit (at);"
-    "CREATE INDEX audit_parent ON pgstrata.audit (parent_schema, parent_table, at);"
+    "CREATE INDEX audit_parent ON pgstrata.audit (parent, at);"
     /* Tables created but not yet attached: a crash between the two is adopted next run. */
     "CREATE TABLE pgstrata.pending ("
     "  schema name NOT NULL,"
@@ -144,7 +143,7 @@ bool schema_install(Conn *c, int *from, char **err)
         char num[16];
         snprintf(num, sizeof(num), "%d", i + 1);
         const char *params[] = {num, "pgstrata " PGSTRATA_VERSION};
-        if (!db_exec(c, migrations[i]) ||
+        if (!db_exec_script(c, migrations[i]) ||
             !db_exec_params(c,
                             "INSERT INTO pgstrata.schema_version (version, installed_by) "
                             "VALUES ($1::integer, $2)",

@@ -1,0 +1,78 @@
+/* The command line: one table of commands and options (cli/options.c), one
+ * parsed struct, one function per command. */
+#ifndef PGSTRATA_CLI_H
+#define PGSTRATA_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/policy.h"
+#include "db/conn.h"
+
+/* Exit codes, documented in --help, the man page and the README. */
+enum {
+    EXIT_OK = 0,      /* everything asked was done */
+    EXIT_FAILED = 1,  /* some action or check failed; the rest was done */
+    EXIT_USAGE = 2,   /* the command line is wrong; nothing was done */
+    EXIT_CONNECT = 3, /* could not connect, or the server is too old */
+};
+
+typedef struct Cli {
+    ConnOptions conn;
+    const char *command;
+    char **args; /* after the command (and subcommand for policy) */
+    int nargs;
+    bool json;
+    bool dry_run;
+    bool quiet;
+    bool wait;
+    const char *now;
+    const char *column;
+    const char *policy_values[POPT__COUNT]; /* as typed, NULL when not given */
+    double retry_budget_s;
+    long long move_default_max_rows;
+    const char *run_id;
+} Cli;
+
+/* Parses argv; returns -1 to go on, or an exit code (after --help, or a
+ * usage error already printed). */
+int cli_parse(int argc, char **argv, Cli *cli);
+void cli_usage(void);
+/* Runs the parsed command; returns the exit code. */
+int cli_run(Cli *cli);
+
+__attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void cli_hint(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) int cli_usage_error(const char *fmt, ...);
+
+/* Connects, checks the server version and (unless for init) the pgstrata
+ * schema. NULL with *code set on failure, message printed. */
+Conn *cli_connect(const Cli *cli, bool need_schema, int *code);
+
+/* Resolves every typed table name and loads their policies (all policies
+ * when none typed). Prints the error and returns false when a name is bad
+ * or has no policy. */
+struct PolicyRow;
+bool cli_load_policies(Conn *c, const Cli *cli, char **args, int nargs, struct PolicyRow **rows,
+                       size_t *n);
+
+/* Applies the policy options typed on the command line to p. */
+bool cli_apply_policy_options(Conn *c, const Cli *cli, Policy *p, int *code);
+
+/* One pass over the policies: plan, then print (execute false) or run it.
+ * creation_only plans no retirement (used by create). */
+int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool creation_only,
+             bool execute);
+
+/* Prints a cJSON document and frees it. */
+struct cJSON;
+void cli_print_json(struct cJSON *doc);
+
+int cmd_init(Cli *cli);
+int cmd_create(Cli *cli);
+int cmd_policy(Cli *cli);
+int cmd_plan(Cli *cli);
+int cmd_maintain(Cli *cli);
+int cmd_ls(Cli *cli);
+
+#endif

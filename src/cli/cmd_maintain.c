@@ -1,0 +1,200 @@
+/* plan and maintain: read policies and the catalog, plan, print or run. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/ident.h"
+#include "core/plan.h"
+#include "core/strbuf.h"
+#include "db/catalog.h"
+#include "db/executor.h"
+#include "db/policy_store.h"
+#include "report/plan_report.h"
+
+/* One pgstrata at a time per table: a session advisory lock, released by
+ * the server if this process dies. Returns which tables we hold. */
+static bool *lock_tables(Conn *c, const Policy *p, size_t n, bool wait)
+{
+    bool *held = xcalloc(n + 1, sizeof(bool));
+    for (size_t i = 0; i < n; i++) {
+        const char *params[] = {p[i].schema, p[i].table};
+        DbResult *r = db_query(c,
+                               wait ? "SELECT pg_catalog.pg_advisory_lock(1885827956,"
+                                      " pg_catalog.hashtext($1 || '.' || $2)) IS NULL"
+                                    : "SELECT pg_catalog.pg_try_advisory_lock(1885827956,"
+                                      " pg_catalog.hashtext($1 || '.' || $2))",
+                               2, params);
+        held[i] = r && (wait || db_get_bool(r, 0, 0));
+        if (!r)
+            cli_error("could not take the maintenance lock: %s", conn_error(c));
+        db_clear(r);
+    }
+    return held;
+}
+
+static void mark_maintained(Conn *c, const Policy *p, size_t n, const bool *held)
+{
+    const char **sch = xcalloc(n + 1, sizeof(char *)), **tab = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!held[i])
+            continue;
+        sch[k] = p[i].schema;
+        tab[k++] = p[i].table;
+    }
+    char *a = db_text_array(sch, k), *b = db_text_array(tab, k);
+    const char *params[] = {a, b};
+    if (!db_exec_params(c,
+                        "UPDATE pgstrata.policy SET last_maintained_at = pg_catalog.now()"
+                        " WHERE (parent_schema, parent_table) IN (SELECT * FROM"
+                        " unnest($1::text[], $2::text[]))",
+                        2, params))
+        fprintf(stderr, "pgstrata: warning: could not record the pass: %s\n", conn_error(c));
+    free(a);
+    free(b);
+    free(sch);
+    free(tab);
+}
+
+static int count_errors(const Plan *plan)
+{
+    int n = 0;
+    for (size_t i = 0; i < plan->n; i++)
+        n += plan->actions[i].kind == ACT_ERROR;
+    return n;
+}
+
+/* Plans the given policies. held (may be NULL) says which to include. */
+static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n, const bool *held,
+                       bool creation_only, Plan *plan)
+{
+    Policy *chosen = xcalloc(n + 1, sizeof(Policy));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!held || held[i])
+            chosen[k++] = policies[i]; /* shallow: snapshots copy what they keep */
+    TableSnapshot *snaps = NULL;
+    char *err = NULL;
+    bool ok = catalog_snapshots(c, chosen, k, cli->now, &snaps, &err);
+    if (!ok) {
+        cli_error("%s", err);
+        free(err);
+    } else {
+        ServerInfo server;
+        catalog_server_info(c, &server);
+        PlanOptions opts = {.creation_only = creation_only,
+                            .default_move_max_rows = cli->move_default_max_rows};
+        for (size_t i = 0; i < k; i++)
+            plan_table(plan, &snaps[i], &server, &opts);
+        server_info_free(&server);
+    }
+    snapshots_free(snaps, k);
+    free(chosen);
+    return ok;
+}
+
+int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool creation_only,
+             bool execute)
+{
+    bool *held = NULL;
+    if (execute) {
+        held = lock_tables(c, policies, n, cli->wait);
+        for (size_t i = 0; i < n; i++) {
+            if (held[i])
+                continue;
+            char *disp = ident_display(policies[i].schema, policies[i].table);
+            if (!cli->quiet)
+                printf("skipped %s: another pgstrata run is maintaining it\n", disp);
+            free(disp);
+        }
+    }
+    Plan plan;
+    plan_init(&plan);
+    if (!build_plan(c, cli, policies, n, held, creation_only, &plan)) {
+        plan_free(&plan);
+        free(held);
+        return EXIT_FAILED;
+    }
+    int code = count_errors(&plan) ? EXIT_FAILED : EXIT_OK;
+    if (!execute) {
+        if (cli->json)
+            cli_print_json(report_plan_json(&plan));
+        else
+            report_plan_text(stdout, &plan, cli->dry_run);
+        for (size_t i = 0; i < plan.n; i++)
+            if (plan.actions[i].kind == ACT_ERROR && cli->json)
+                fprintf(stderr, "pgstrata: error: %s: %s\n", plan.actions[i].table,
+                        plan.actions[i].why);
+        plan_free(&plan);
+        return code;
+    }
+    ExecOptions eo = {.run_id = cli->run_id,
+                      .retry_budget_s = cli->retry_budget_s,
+                      .quiet = cli->quiet || cli->json};
+    ExecResult res;
+    exec_plan(c, &plan, &eo, &res);
+    mark_maintained(c, policies, n, held);
+    size_t tables = 0;
+    for (size_t i = 0; i < n; i++)
+        tables += held[i];
+    if (cli->json) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddNumberToObject(doc, "tables", (double)tables);
+        cJSON_AddNumberToObject(doc, "skipped_tables", (double)(n - tables));
+        cJSON_AddNumberToObject(doc, "ok", res.ok);
+        cJSON_AddNumberToObject(doc, "failed", res.failed);
+        cJSON_AddNumberToObject(doc, "skipped", res.skipped);
+        cJSON_AddNumberToObject(doc, "lock_retries", res.retries);
+        cJSON_AddItemToObject(doc, "plan", report_plan_json(&plan));
+        cli_print_json(doc);
+    } else {
+        printf("%s %zu table%s: %d action%s done, %d failed, %d skipped, %d lock retr%s\n",
+               res.failed ? "maintained (with failures)" : "maintained", tables,
+               tables == 1 ? "" : "s", res.ok, res.ok == 1 ? "" : "s", res.failed, res.skipped,
+               res.retries, res.retries == 1 ? "y" : "ies");
+    }
+    plan_free(&plan);
+    free(held);
+    return res.failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static int plan_or_maintain(Cli *cli, bool execute)
+{
+    int code = EXIT_OK;
+    Conn *c = cli_connect(cli, true, &code);
+    if (!c)
+        return code;
+    char *err = NULL;
+    if (!catalog_check_now(c, cli->now, &err)) {
+        cli_error("%s", err);
+        free(err);
+        conn_close(c);
+        return EXIT_USAGE;
+    }
+    PolicyRow *rows = NULL;
+    size_t n = 0;
+    if (!cli_load_policies(c, cli, cli->args, cli->nargs, &rows, &n)) {
+        conn_close(c);
+        return EXIT_FAILED;
+    }
+    Policy *policies = xcalloc(n + 1, sizeof(Policy));
+    for (size_t i = 0; i < n; i++)
+        policies[i] = rows[i].policy;
+    code = run_pass(c, cli, policies, n, false, execute);
+    free(policies);
+    policy_rows_free(rows, n);
+    conn_close(c);
+    return code;
+}
+
+int cmd_plan(Cli *cli)
+{
+    return plan_or_maintain(cli, false);
+}
+
+int cmd_maintain(Cli *cli)
+{
+    return plan_or_maintain(cli, !cli->dry_run);
+}

@@ -1,0 +1,40 @@
+/* Reading the catalog: what the planner needs, in a few set-based queries
+ * whatever the number of tables and partitions. */
+#ifndef PGSTRATA_CATALOG_H
+#define PGSTRATA_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/policy.h"
+#include "core/snapshot.h"
+#include "db/conn.h"
+
+void catalog_server_info(Conn *c, ServerInfo *out);
+void server_info_free(ServerInfo *s);
+
+/* Checks a --now value on the server; NULL now means the server's clock. */
+bool catalog_check_now(Conn *c, const char *now, char **err);
+/* Whether the server knows the zone ("Europe/Berlin", "UTC", ...). */
+bool catalog_check_zone(Conn *c, const char *zone, char **err);
+/* Whether the schema exists. */
+bool catalog_schema_exists(Conn *c, const char *schema, bool *exists, char **err);
+
+/* Resolves what the user typed (parsed with core/ident.h) to schema and
+ * table; unqualified names are looked up along the user's search_path.
+ * When the table is not found, *schema is the first schema of the path and
+ * the function still returns true: callers decide whether missing is an error. */
+bool catalog_resolve(Conn *c, const char *typed, char **schema, char **table, char **err);
+
+/* Checks that schema.table exists and is PARTITION BY RANGE on exactly
+ * `column` of a supported type; *key gets the type. *err is the message a
+ * user sees (unknown table, not partitioned, other column, wrong type). */
+bool catalog_check_partitioned(Conn *c, const char *schema, const char *table, const char *column,
+                               KeyType *key, char **err);
+
+/* One snapshot per policy, same order; now is NULL or a --now value. */
+bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now,
+                       TableSnapshot **out, char **err);
+void snapshots_free(TableSnapshot *s, size_t n);
+
+#endif

@@ -1,0 +1,250 @@
+#include "db/inventory.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/civil.h"
+#include "core/snapshot.h"
+#include "core/strbuf.h"
+#include "db/bounds_sql.h"
+#include "db/catalog.h"
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+/* "4 days 03:00:00", "-1 days 20:00:00" as PostgreSQL prints intervals. */
+static char *seconds_text(int64_t secs)
+{
+    bool neg = secs < 0;
+    int64_t a = neg ? -secs : secs;
+    int64_t days = a / CIVIL_DAY, rest = a % CIVIL_DAY;
+    char clock[16];
+    snprintf(clock, sizeof(clock), "%02lld:%02lld:%02lld", (long long)(rest / 3600),
+             (long long)(rest / 60 % 60), (long long)(rest % 60));
+    if (days == 0)
+        return xasprintf("%s%s", neg ? "-" : "", clock);
+    return xasprintf("%s%lld day%s %s", neg ? "-" : "", (long long)days, days == 1 ? "" : "s",
+                     clock);
+}
+
+bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, TableRow **out,
+                      char **err)
+{
+    Policy *pol = xcalloc(n + 1, sizeof(Policy));
+    for (size_t i = 0; i < n; i++)
+        pol[i] = rows[i].policy;
+    TableSnapshot *snaps = NULL;
+    bool ok = catalog_snapshots(c, pol, n, now, &snaps, err);
+    free(pol);
+    TableRow *t = xcalloc(n + 1, sizeof(TableRow));
+    *out = t;
+    if (!ok) {
+        snapshots_free(snaps, n);
+        return false;
+    }
+    char **oids = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        const TableSnapshot *s = &snaps[i];
+        const Policy *p = &s->policy;
+        TableRow *r = &t[i];
+        char iv[48];
+        interval_format(&p->interval, iv);
+        r->schema = xstrdup(p->schema);
+        r->table = xstrdup(p->table);
+        r->exists = s->oid != 0;
+        r->column = xstrdup(p->column);
+        r->key_type = xstrdup(key_type_name(p->key_type));
+        r->interval = xstrdup(iv);
+        r->premake = policy_premake_text(p);
+        r->retention = policy_retention_text(p);
+        r->retention_mode = xstrdup(retention_mode_name(p->retention_mode));
+        r->has_default = s->has_default;
+        r->default_rows = s->has_default ? s->default_rows_estimate : 0;
+        r->last_maintained = dup_or_null(rows[i].last_maintained_at);
+        bool any = false;
+        int64_t lo = 0, hi = 0;
+        for (size_t k = 0; k < s->nparts; k++) {
+            const PartitionInfo *pi = &s->parts[k];
+            if (pi->detach_pending)
+                r->pending_detach++;
+            if (pi->is_default || pi->detach_pending || !pi->bounded)
+                continue;
+            r->partitions++;
+            if (!pi->lower_unbounded && (!any || pi->lower < lo))
+                lo = pi->lower;
+            if (!pi->upper_unbounded && (!any || pi->upper > hi))
+                hi = pi->upper;
+            any = true;
+        }
+        for (size_t k = 0; k < s->nretired; k++)
+            if (!s->retired[k].attached && s->retired[k].exists && s->retired[k].state != RS_KEPT)
+                r->detached++;
+        if (any) {
+            char buf[48];
+            key_format(p->key_type, lo, buf);
+            r->oldest = xstrdup(buf);
+            key_format(p->key_type, hi, buf);
+            r->newest = xstrdup(buf);
+            if (key_type_is_time(p->key_type))
+                r->coverage_ahead = seconds_text(hi - s->now);
+        }
+        oids[i] = xasprintf("%u", s->oid);
+    }
+    char *arr = db_text_array((const char *const *)oids, n);
+    for (size_t i = 0; i < n; i++)
+        free(oids[i]);
+    free(oids);
+    const char *params[] = {arr};
+    DbResult *r =
+        db_query(c,
+                 "SELECT z.ord,"
+                 " (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(i.inhrelid))::bigint"
+                 "  FROM pg_catalog.pg_inherits i WHERE i.inhparent = z.parent),"
+                 " GREATEST(st.last_analyze, st.last_autoanalyze)::text"
+                 " FROM unnest($1::oid[]) WITH ORDINALITY AS z(parent, ord)"
+                 " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = z.parent",
+                 1, params);
+    free(arr);
+    if (!r) {
+        *err = xasprintf("could not read table sizes: %s", conn_error(c));
+        snapshots_free(snaps, n);
+        return false;
+    }
+    for (int i = 0; i < db_rows(r); i++) {
+        TableRow *row = &t[db_get_ll(r, i, 0, 1) - 1];
+        row->total_bytes = db_get_ll(r, i, 1, 0);
+        row->last_analyzed = dup_or_null(db_get(r, i, 2));
+    }
+    db_clear(r);
+    snapshots_free(snaps, n);
+    return true;
+}
+
+typedef struct Sortable {
+    PartRow row;
+    bool is_default;
+    bool lower_min;
+    int64_t lower;
+} Sortable;
+
+static int compare_rows(const void *a, const void *b)
+{
+    const Sortable *x = a, *y = b;
+    if (x->is_default != y->is_default)
+        return x->is_default ? 1 : -1;
+    if (x->lower_min != y->lower_min)
+        return x->lower_min ? -1 : 1;
+    if (x->lower != y->lower)
+        return x->lower < y->lower ? -1 : 1;
+    return strcmp(x->row.name, y->row.name);
+}
+
+static const char *retired_state_text(const char *state)
+{
+    if (strcmp(state, "kept") == 0)
+        return "detached (kept)";
+    if (strcmp(state, "archiving") == 0)
+        return "detached, archiving";
+    if (strcmp(state, "detaching") == 0)
+        return "detaching";
+    return "detached, awaiting drop";
+}
+
+/* "[a, b)" as written by the planner into pgstrata.retired. */
+static void split_range(const char *range, char **lo, char **hi)
+{
+    const char *comma = strstr(range, ", ");
+    size_t len = strlen(range);
+    if (range[0] != '[' || !comma || len < 4 || range[len - 1] != ')') {
+        *lo = xstrdup(range);
+        *hi = NULL;
+        return;
+    }
+    *lo = xasprintf("%.*s", (int)(comma - range - 1), range + 1);
+    *hi = xasprintf("%.*s", (int)(range + len - 1 - (comma + 2)), comma + 2);
+}
+
+bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, char **err)
+{
+    const char *params[] = {p->schema, p->table, snapshot_zone(p), key_type_name(p->key_type)};
+    DbResult *r = db_query(
+        c,
+        "WITH z AS (SELECT c.oid AS parent, $3::text AS zone, $4::text AS keytype"
+        "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        "  WHERE n.nspname = $1 AND c.relname = $2)"
+        " SELECT ns.nspname, p.relname,"
+        "  CASE WHEN b.expr = 'DEFAULT' THEN 'default' WHEN i.inhdetachpending THEN"
+        "  'pending detach' ELSE 'attached' END,"
+        "  " CONVERT_BOUND("m[1]") ", " CONVERT_BOUND(
+            "m[2]") ","
+                    "  pg_catalog.pg_total_relation_size(p.oid), p.reltuples,"
+                    "  GREATEST(st.last_vacuum, st.last_autovacuum)::text, "
+                    "st.last_autovacuum::text,"
+                    "  st.last_analyze::text, st.last_autoanalyze::text, b.expr = 'DEFAULT', false"
+                    " FROM z JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
+                    " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid"
+                    " JOIN pg_catalog.pg_namespace ns ON ns.oid = p.relnamespace"
+                    " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = p.oid"
+                    " CROSS JOIN LATERAL (SELECT pg_catalog.pg_get_expr(p.relpartbound, p.oid) AS "
+                    "expr) b"
+                    " LEFT JOIN LATERAL pg_catalog.regexp_match(b.expr, " BOUND_REGEXP
+                    ") AS m ON true"
+                    " UNION ALL"
+                    " SELECT r.schema, r.name, r.state, r.range, NULL,"
+                    "  pg_catalog.pg_total_relation_size(rel.oid), rel.reltuples,"
+                    "  GREATEST(st.last_vacuum, st.last_autovacuum)::text, "
+                    "st.last_autovacuum::text,"
+                    "  st.last_analyze::text, st.last_autoanalyze::text, false, true"
+                    " FROM pgstrata.retired r"
+                    " JOIN pg_catalog.pg_namespace ns ON ns.nspname = r.schema"
+                    " JOIN pg_catalog.pg_class rel ON rel.relnamespace = ns.oid AND rel.relname = "
+                    "r.name"
+                    " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = rel.oid"
+                    " WHERE r.parent_schema = $1 AND r.parent_table = $2 AND NOT "
+                    "rel.relispartition",
+        4, params);
+    if (!r) {
+        *err = xasprintf("could not read the partitions: %s", conn_error(c));
+        return false;
+    }
+    size_t rows = (size_t)db_rows(r);
+    Sortable *s = xcalloc(rows + 1, sizeof(Sortable));
+    for (size_t i = 0; i < rows; i++) {
+        int k = (int)i;
+        PartRow *row = &s[i].row;
+        row->schema = xstrdup(db_get(r, k, 0));
+        row->name = xstrdup(db_get(r, k, 1));
+        const char *state = db_get(r, k, 2);
+        if (db_get_bool(r, k, 12)) {
+            row->state = retired_state_text(state);
+            split_range(db_get(r, k, 3), &row->lower, &row->upper);
+        } else {
+            row->state = strcmp(state, "default") == 0    ? "default"
+                         : strcmp(state, "attached") == 0 ? "attached"
+                                                          : "pending detach";
+            row->lower = dup_or_null(db_get(r, k, 3));
+            row->upper = dup_or_null(db_get(r, k, 4));
+        }
+        row->bytes = db_get_ll(r, k, 5, -1);
+        row->est_rows = db_get_double(r, k, 6, -1);
+        row->last_vacuum = dup_or_null(db_get(r, k, 7));
+        row->last_autovacuum = dup_or_null(db_get(r, k, 8));
+        row->last_analyze = dup_or_null(db_get(r, k, 9));
+        row->last_autoanalyze = dup_or_null(db_get(r, k, 10));
+        s[i].is_default = db_get_bool(r, k, 11);
+        s[i].lower_min = row->lower && strcmp(row->lower, "MINVALUE") == 0;
+        if (row->lower && !s[i].lower_min)
+            key_parse(p->key_type, row->lower, &s[i].lower);
+    }
+    db_clear(r);
+    qsort(s, rows, sizeof(Sortable), compare_rows);
+    *out = xcalloc(rows + 1, sizeof(PartRow));
+    for (size_t i = 0; i < rows; i++)
+        (*out)[i] = s[i].row;
+    *n = rows;
+    free(s);
+    return true;
+}

@@ -1,0 +1,19 @@
+/* What `ls` shows, read in a few set-based queries (core/inventory.h). */
+#ifndef PGSTRATA_DB_INVENTORY_H
+#define PGSTRATA_DB_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/inventory.h"
+#include "db/conn.h"
+#include "db/policy_store.h"
+
+/* One row per policy, same order. */
+bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, TableRow **out,
+                      char **err);
+/* Every partition of one managed table, and its retired tables not yet
+ * dropped, ordered by lower bound (default last). */
+bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, char **err);
+
+#endif
