@@ -127,7 +127,7 @@ say "Manage public.events: daily partitions, 3 made ahead, kept for 7 days"
 doit pgstrata create public.events --column event_time --interval '1 day' --premake 3 \
     --retention '7 days' --now '2026-11-01 10:00'
 
-doit pgstrata ls public.events
+doit pgstrata ls public.events --now '2026-11-01 10:00'
 
 say "Some rows for the first day"
 psql_c "INSERT INTO public.events (event_time, payload)
@@ -144,8 +144,8 @@ FROM generate_series(0, 3) AS n"
 done
 
 say "Where things stand: every managed table, then every partition of public.events"
-doit pgstrata ls
-doit pgstrata ls public.events
+doit pgstrata ls --now '2026-11-21 03:00'
+doit pgstrata ls public.events --now '2026-11-21 03:00'
 
 say "Rows per partition (older days were dropped by retention)"
 psql_c "SELECT tableoid::regclass AS partition, count(*) AS rows
@@ -155,7 +155,7 @@ say "The policy"
 doit pgstrata policy show public.events
 
 say "What the next run would do, with its SQL and locks (nothing is changed)"
-doit pgstrata plan --now '2026-11-25 03:00'
+doit pgstrata plan --now '2026-11-22 03:00'
 
 say "The audit trail: every action maintain took"
 psql_c "SELECT at, action, target, outcome FROM pgstrata.audit ORDER BY id DESC LIMIT 10"

@@ -17,9 +17,11 @@ enum {
     EXIT_CONNECT = 3, /* could not connect, or the server is too old */
 };
 
-typedef struct Cli {
+typedef struct Cli Cli;
+struct Cli {
     ConnOptions conn;
     const char *command;
+    int (*run)(Cli *cli);
     char **args; /* after the command (and subcommand for policy) */
     int nargs;
     bool json;
@@ -32,7 +34,7 @@ typedef struct Cli {
     double retry_budget_s;
     long long move_default_max_rows;
     const char *run_id;
-} Cli;
+};
 
 /* Parses argv; returns -1 to go on, or an exit code (after --help, or a
  * usage error already printed). */

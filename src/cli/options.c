@@ -309,6 +309,7 @@ int cli_parse(int argc, char **argv, Cli *cli)
             return cli_usage_error("option --%s does not apply to \"pgstrata %s\"", options[i].name,
                                    cmd->name);
     cli->command = cmd->name;
+    cli->run = cmd->run;
     cli->args = argv + optind + 1;
     cli->nargs = argc - optind - 1;
     return -1;
@@ -316,5 +317,5 @@ int cli_parse(int argc, char **argv, Cli *cli)
 
 int cli_run(Cli *cli)
 {
-    return find_command(cli->command)->run(cli);
+    return cli->run(cli);
 }

@@ -216,7 +216,8 @@ static int plan_attach(Ctx *c, const char *name, int64_t lo, int64_t hi, int dep
     return i;
 }
 
-static void plan_create_attach(Ctx *c, const char *name, int64_t lo, int64_t hi)
+/* Returns the index of the ATTACH, so the next creation can depend on it. */
+static int plan_create_attach(Ctx *c, const char *name, int64_t lo, int64_t hi, int dep)
 {
     char *disp = ident_display(c->p->schema, name);
     char *range = range_text(c, lo, hi);
@@ -251,9 +252,11 @@ static void plan_create_attach(Ctx *c, const char *name, int64_t lo, int64_t hi)
     a->why = xasprintf("a standalone table for %s, attached in the next step so the parent is "
                        "never locked by CREATE ... PARTITION OF",
                        range);
-    plan_attach(c, name, lo, hi, i, NULL);
+    a->depends_on = dep;
+    int attach = plan_attach(c, name, lo, hi, i, NULL);
     free(disp);
     free(range);
+    return attach;
 }
 
 static char *key_column_sql(const Ctx *c)
@@ -264,7 +267,7 @@ static char *key_column_sql(const Ctx *c)
     return sb.data;
 }
 
-static void plan_move_default(Ctx *c, const char *name, int64_t lo, int64_t hi)
+static int plan_move_default(Ctx *c, const char *name, int64_t lo, int64_t hi, int dep)
 {
     const TableSnapshot *t = c->t;
     char *disp = ident_display(c->p->schema, name);
@@ -312,10 +315,13 @@ static void plan_move_default(Ctx *c, const char *name, int64_t lo, int64_t hi)
     a->lock = xasprintf("ACCESS EXCLUSIVE on the default partition %s while its rows move; "
                         "SHARE UPDATE EXCLUSIVE on %s",
                         def_disp, c->parent_disp);
-    a->why = xasprintf("the default partition holds rows in %s (it has rows from %s on), "
-                       "which would block the attach: move them into the new partition, in one "
-                       "short transaction",
-                       range, range);
+    char dmin[48], dmax[48];
+    key_format(c->p->key_type, t->default_min, dmin);
+    key_format(c->p->key_type, t->default_max, dmax);
+    a->why = xasprintf("the default partition holds rows from %s to %s; those in %s would block "
+                       "the attach, so they move into the new partition in one short transaction",
+                       dmin, dmax, range);
+    a->depends_on = dep;
     sb_free(&sb);
     sb_free(&where);
     sb_free(&cols);
@@ -324,6 +330,7 @@ static void plan_move_default(Ctx *c, const char *name, int64_t lo, int64_t hi)
     free(def_disp);
     free(def_sql);
     free(range);
+    return i;
 }
 
 static const PartitionInfo *find_part(const TableSnapshot *t, const char *name)
@@ -376,12 +383,55 @@ static bool key_overflows(KeyType key, int64_t hi)
     return key == KEY_INTEGER && hi > 2147483647LL;
 }
 
-static void plan_creation(Ctx *c)
+static int plan_drop_leftover(Ctx *c, const PendingInfo *pd)
+{
+    char *disp = ident_display(c->p->schema, pd->name);
+    char *q = qualified(c->p->schema, pd->name);
+    int i = add_action(c, ACT_DROP_LEFTOVER, disp);
+    Action *a = act(c, i);
+    strlist_add(&a->sql, xasprintf("DROP TABLE %s", q));
+    strlist_add(&a->book_sql, pending_delete_sql(c, pd->name));
+    a->guard_sql = xasprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT 1) s", q);
+    a->guard_max = 0;
+    a->guard_error = xasprintf("%s, left by an earlier run, is not wanted any more but holds rows "
+                               "(%%lld found); pgstrata leaves it alone: look at it and drop it "
+                               "yourself",
+                               disp);
+    a->lock = xasprintf("ACCESS EXCLUSIVE on %s (not a partition: the parent is not locked)",
+                        disp);
+    a->why = xasprintf("an earlier run created %s and stopped before attaching it; that range is "
+                       "no longer wanted",
+                       disp);
+    free(q);
+    free(disp);
+    return i;
+}
+
+static void plan_forget_pending(Ctx *c, const PendingInfo *pd)
+{
+    char *disp = ident_display(c->p->schema, pd->name);
+    int i = add_action(c, ACT_FORGET, disp);
+    strlist_add(&act(c, i)->book_sql, pending_delete_sql(c, pd->name));
+    act(c, i)->why = xasprintf("%s is %s: forget the note an earlier run left", disp,
+                               pd->exists ? "attached already" : "gone");
+    free(disp);
+}
+
+static const PendingInfo *find_leftover(const TableSnapshot *t, const char *name, size_t *k)
+{
+    for (*k = 0; *k < t->npending; (*k)++) {
+        const PendingInfo *pd = &t->pending[*k];
+        if (pd->exists && !pd->attached && strcmp(pd->name, name) == 0)
+            return pd;
+    }
+    return NULL;
+}
+
+/* Where new partitions start: after the newest one, or at the first cell. */
+static bool creation_start(Ctx *c, int64_t *from)
 {
     const TableSnapshot *t = c->t;
-    const Policy *p = c->p;
     bool have_parts = false;
-    int64_t from = 0;
     for (size_t i = 0; i < t->nparts; i++) {
         const PartitionInfo *pi = &t->parts[i];
         if (!is_range_part(pi))
@@ -389,18 +439,30 @@ static void plan_creation(Ctx *c)
         if (pi->upper_unbounded) {
             add_note(c, NULL,
                      xasprintf("partition %s reaches MAXVALUE: nothing to create", pi->name));
-            return;
+            return false;
         }
-        if (!have_parts || pi->upper > from)
-            from = pi->upper;
+        if (!have_parts || pi->upper > *from)
+            *from = pi->upper;
         have_parts = true;
     }
     if (!have_parts)
-        from = grid_floor(&p->interval, p->has_start ? p->start : current_key(t));
-    int64_t horizon = premake_horizon(t);
+        *from = grid_floor(&c->p->interval, c->p->has_start ? c->p->start : current_key(t));
+    return true;
+}
+
+/* Creates what is missing up to the premake horizon, one cell at a time;
+ * each creation depends on the previous attach, so a failure never leaves a
+ * gap behind a later partition. */
+static void plan_creation(Ctx *c)
+{
+    const TableSnapshot *t = c->t;
+    const Policy *p = c->p;
     bool *used = xcalloc(t->npending + 1, sizeof(bool));
-    int made = 0;
-    for (int64_t lo = from, hi; lo < horizon; lo = hi) {
+    int64_t from = 0;
+    int prev = -1, made = 0;
+    int64_t horizon = premake_horizon(t);
+    bool go = creation_start(c, &from);
+    for (int64_t lo = from, hi; go && lo < horizon; lo = hi) {
         hi = grid_next(&p->interval, lo);
         if (key_overflows(p->key_type, hi)) {
             add_note(c, NULL, xstrdup("the integer key range ends here: no more partitions"));
@@ -415,17 +477,18 @@ static void plan_creation(Ctx *c)
         char name[PG_NAME_MAX + 1];
         partition_name(p->table, p->key_type, &p->interval, lo, name);
         size_t k;
-        for (k = 0; k < t->npending; k++)
-            if (strcmp(t->pending[k].name, name) == 0 && t->pending[k].exists &&
-                !t->pending[k].attached)
-                break;
-        if (k < t->npending && t->pending[k].lower == lo && t->pending[k].upper == hi) {
+        const PendingInfo *pd = find_leftover(t, name, &k);
+        if (pd && pd->lower == lo && pd->upper == hi) {
             used[k] = true;
-            plan_attach(c, name, lo, hi, -1,
-                        "adopt a table an earlier run created but did not attach");
+            prev = plan_attach(c, name, lo, hi, prev,
+                               "adopt a table an earlier run created but did not attach");
             continue;
         }
-        if (k == t->npending && (name_taken(t, name) || find_part(t, name))) {
+        if (pd) {
+            /* Ours, for another range (the policy changed): replace it. */
+            used[k] = true;
+            prev = plan_drop_leftover(c, pd);
+        } else if (name_taken(t, name) || find_part(t, name)) {
             char *disp = ident_display(p->schema, name);
             char *range = range_text(c, lo, hi);
             add_error(c, disp,
@@ -437,52 +500,18 @@ static void plan_creation(Ctx *c)
             free(range);
             break;
         }
-        if (k < t->npending) {
-            /* Ours, but for another range (the policy changed): replace it. */
-            used[k] = false;
-            break;
-        }
         if (t->has_default && t->default_has_rows && lo <= t->default_max && hi > t->default_min)
-            plan_move_default(c, name, lo, hi);
+            prev = plan_move_default(c, name, lo, hi, prev);
         else
-            plan_create_attach(c, name, lo, hi);
+            prev = plan_create_attach(c, name, lo, hi, prev);
     }
     for (size_t k = 0; k < t->npending; k++) {
         if (used[k])
             continue;
-        const PendingInfo *pd = &t->pending[k];
-        char *disp = ident_display(p->schema, pd->name);
-        if (!pd->exists || pd->attached) {
-            int i = add_action(c, ACT_FORGET, disp);
-            StrBuf sb;
-            sb_init(&sb);
-            sb_append(&sb, "DELETE FROM pgstrata.pending");
-            sb_where_name(&sb, p->schema, pd->name);
-            strlist_add(&act(c, i)->book_sql, sb.data);
-            act(c, i)->why = xasprintf("%s is %s: forget the note an earlier run left", disp,
-                                       pd->exists ? "attached already" : "gone");
-        } else {
-            int i = add_action(c, ACT_DROP_LEFTOVER, disp);
-            Action *a = act(c, i);
-            char *q = qualified(p->schema, pd->name);
-            strlist_add(&a->sql, xasprintf("DROP TABLE %s", q));
-            strlist_add(&a->book_sql, pending_delete_sql(c, pd->name));
-            a->guard_sql =
-                xasprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT 1) s", q);
-            a->guard_max = 0;
-            a->guard_error = xasprintf("%s, left by an earlier run, is not wanted any more but "
-                                       "holds rows (%%lld found); pgstrata leaves it alone: "
-                                       "look at it and drop it yourself",
-                                       disp);
-            a->lock = xasprintf("ACCESS EXCLUSIVE on %s (not a partition: the parent is not "
-                                "locked)",
-                                disp);
-            a->why = xasprintf("an earlier run created %s and stopped before attaching it; its "
-                               "range is no longer wanted",
-                               disp);
-            free(q);
-        }
-        free(disp);
+        if (!t->pending[k].exists || t->pending[k].attached)
+            plan_forget_pending(c, &t->pending[k]);
+        else
+            plan_drop_leftover(c, &t->pending[k]);
     }
     free(used);
 }
@@ -671,13 +700,15 @@ static const RetiredInfo *find_retired(const TableSnapshot *t, const char *name)
     return NULL;
 }
 
+/* Bookkeeping once a detach is done: detach mode without a schema to move
+ * to has nothing left to do, so the table is recorded as kept at once. */
 static char *finish_detach_book(const Ctx *c, const char *name)
 {
-    const char *state =
-        (c->p->retention_mode == RETIRE_DETACH && !c->p->detach_schema) ? "detached" : "detached";
+    bool kept = c->p->retention_mode == RETIRE_DETACH && !c->p->detach_schema;
     StrBuf sb;
     sb_init(&sb);
-    sb_printf(&sb, "state = '%s', detached_at = COALESCE(detached_at, %s)", state, c->t->now_sql);
+    sb_printf(&sb, "state = '%s', detached_at = COALESCE(detached_at, %s)",
+              kept ? "kept" : "detached", c->t->now_sql);
     char *s = retired_update_sql(c->p->schema, name, sb.data);
     sb_free(&sb);
     return s;
@@ -821,8 +852,6 @@ static void plan_retention(Ctx *c, int64_t cutoff)
                        "'detaching', updated_at = pg_catalog.now()");
         strlist_add(&a->pre_sql, sb_steal(&sb));
         sb_free(&sb);
-        char *cut = xasprintf("past retention %s", "");
-        free(cut);
         char cutoff_text[48];
         key_format(c->p->key_type, cutoff, cutoff_text);
         if (!fallback) {
