@@ -110,6 +110,11 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
             free(disp);
         }
     }
+    if (interrupted()) {
+        cli_error("interrupted: nothing was changed");
+        free(held);
+        return EXIT_FAILED;
+    }
     Plan plan;
     plan_init(&plan);
     if (!build_plan(c, cli, policies, n, held, creation_only, &plan)) {
@@ -157,7 +162,7 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
     }
     plan_free(&plan);
     free(held);
-    return res.failed ? EXIT_FAILED : EXIT_OK;
+    return res.failed || interrupted() ? EXIT_FAILED : EXIT_OK;
 }
 
 static int plan_or_maintain(Cli *cli, bool execute)

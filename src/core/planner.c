@@ -450,6 +450,24 @@ static bool creation_start(Ctx *c, int64_t *from)
     return true;
 }
 
+/* Rows in the default partition make every attach scan it: say so each pass. */
+static void note_default_rows(Ctx *c)
+{
+    const TableSnapshot *t = c->t;
+    if (!t->has_default || !t->default_has_rows)
+        return;
+    char lo[48], hi[48];
+    key_format(c->p->key_type, t->default_min, lo);
+    key_format(c->p->key_type, t->default_max, hi);
+    char *def = ident_display(c->p->schema, t->default_name);
+    add_note(c, def,
+             xasprintf("the default partition %s holds rows (about %.0f) with keys from %s to %s; "
+                       "every attach must scan it, and rows it holds for a new partition are "
+                       "moved out first",
+                       def, t->default_rows_estimate < 0 ? 0 : t->default_rows_estimate, lo, hi));
+    free(def);
+}
+
 /* Creates what is missing up to the premake horizon, one cell at a time;
  * each creation depends on the previous attach, so a failure never leaves a
  * gap behind a later partition. */
@@ -461,6 +479,7 @@ static void plan_creation(Ctx *c)
     int64_t from = 0;
     int prev = -1, made = 0;
     int64_t horizon = premake_horizon(t);
+    note_default_rows(c);
     bool go = creation_start(c, &from);
     for (int64_t lo = from, hi; go && lo < horizon; lo = hi) {
         hi = grid_next(&p->interval, lo);

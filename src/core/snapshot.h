@@ -83,7 +83,7 @@ typedef struct TableSnapshot {
     char **taken_names; /* relations in the schema named like our partitions, not ours */
     size_t ntaken;
 
-    bool parent_has_stats; /* inherited statistics exist (pg_statistic.stainherit) */
+    bool parent_has_stats; /* inherited statistics exist, or the parent was analyzed */
     bool stats_stale;      /* analyzed before the last partition-set change */
 } TableSnapshot;
 

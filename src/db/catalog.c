@@ -228,8 +228,10 @@ static bool read_parents(Conn *c, TableSnapshot *s, size_t n, const char *now, c
         " (pg_catalog.date_part('hour', clock.ts AT TIME ZONE t.pzone) * 60 +"
         "  pg_catalog.date_part('minute', clock.ts AT TIME ZONE t.pzone))::integer,"
         " def.relname, def.reltuples,"
+        /* An empty parent gets no pg_statistic rows from ANALYZE: analyzed counts too. */
         " EXISTS (SELECT 1 FROM pg_catalog.pg_statistic s WHERE s.starelid = c.oid AND"
-        "  s.stainherit),"
+        "  s.stainherit) OR GREATEST(pol.last_analyzed_at, st.last_analyze,"
+        "  st.last_autoanalyze) IS NOT NULL,"
         " COALESCE(pol.last_layout_change > GREATEST(pol.last_analyzed_at,"
         "  st.last_analyze, st.last_autoanalyze), false)"
         " FROM t CROSS JOIN clock"

@@ -169,6 +169,13 @@ Conn *conn_open(const ConnOptions *o, char **err)
     c->version = PQserverVersion(pg);
     const char *vt = PQparameterStatus(pg, "server_version");
     c->version_text = xstrdup(vt ? vt : "unknown");
+    /* Tests only: behave as against an older server (version gates and messages). */
+    const char *pretend = getenv("PGSTRATA_PRETEND_SERVER_VERSION_NUM");
+    if (pretend && atoi(pretend) > 0) {
+        c->version = atoi(pretend);
+        free(c->version_text);
+        c->version_text = xasprintf("%d.%d", c->version / 10000, c->version % 10000);
+    }
 
     /* The user's schemas, captured before we empty search_path. */
     PGresult *res = PQexec(pg, "SELECT unnest(pg_catalog.current_schemas(false))");
