@@ -243,7 +243,10 @@ static int plan_create_attach(Ctx *c, const char *name, int64_t lo, int64_t hi, 
     sb_literal(&sb, lo_text);
     sb_append(&sb, ", ");
     sb_literal(&sb, hi_text);
-    sb_append(&sb, ")");
+    sb_append(&sb, ") ON CONFLICT (schema, name) DO UPDATE SET parent_schema ="
+                   " EXCLUDED.parent_schema, parent_table = EXCLUDED.parent_table, lower_bound ="
+                   " EXCLUDED.lower_bound, upper_bound = EXCLUDED.upper_bound, created_at ="
+                   " pg_catalog.now()");
     strlist_add(&a->book_sql, sb_steal(&sb));
     sb_free(&sb);
     a->lock = xasprintf("ACCESS SHARE on %s (to copy its definition); the new table is not "
@@ -383,7 +386,13 @@ static bool key_overflows(KeyType key, int64_t hi)
     return key == KEY_INTEGER && hi > 2147483647LL;
 }
 
-static int plan_drop_leftover(Ctx *c, const PendingInfo *pd)
+/* An integer key's first cell may start below the type's range: clamp it. */
+static int64_t key_clamp_lower(KeyType key, int64_t lo)
+{
+    return key == KEY_INTEGER && lo < -2147483648LL ? -2147483648LL : lo;
+}
+
+static int plan_drop_leftover(Ctx *c, const PendingInfo *pd, int dep)
 {
     char *disp = ident_display(c->p->schema, pd->name);
     char *q = qualified(c->p->schema, pd->name);
@@ -397,11 +406,11 @@ static int plan_drop_leftover(Ctx *c, const PendingInfo *pd)
                                "(%%lld found); pgstrata leaves it alone: look at it and drop it "
                                "yourself",
                                disp);
-    a->lock = xasprintf("ACCESS EXCLUSIVE on %s (not a partition: the parent is not locked)",
-                        disp);
+    a->lock = xasprintf("ACCESS EXCLUSIVE on %s (not a partition: the parent is not locked)", disp);
     a->why = xasprintf("an earlier run created %s and stopped before attaching it; that range is "
                        "no longer wanted",
                        disp);
+    a->depends_on = dep;
     free(q);
     free(disp);
     return i;
@@ -446,7 +455,9 @@ static bool creation_start(Ctx *c, int64_t *from)
         have_parts = true;
     }
     if (!have_parts)
-        *from = grid_floor(&c->p->interval, c->p->has_start ? c->p->start : current_key(t));
+        *from = key_clamp_lower(
+            c->p->key_type,
+            grid_floor(&c->p->interval, c->p->has_start ? c->p->start : current_key(t)));
     return true;
 }
 
@@ -497,16 +508,19 @@ static void plan_creation(Ctx *c)
         partition_name(p->table, p->key_type, &p->interval, lo, name);
         size_t k;
         const PendingInfo *pd = find_leftover(t, name, &k);
-        if (pd && pd->lower == lo && pd->upper == hi) {
+        bool default_rows =
+            t->has_default && t->default_has_rows && lo <= t->default_max && hi > t->default_min;
+        if (pd && pd->lower == lo && pd->upper == hi && !default_rows) {
             used[k] = true;
             prev = plan_attach(c, name, lo, hi, prev,
                                "adopt a table an earlier run created but did not attach");
             continue;
         }
         if (pd) {
-            /* Ours, for another range (the policy changed): replace it. */
+            /* Ours, for another range (the policy changed), or rows wait in the default
+             * partition for this range: replace it. */
             used[k] = true;
-            prev = plan_drop_leftover(c, pd);
+            prev = plan_drop_leftover(c, pd, prev);
         } else if (name_taken(t, name) || find_part(t, name)) {
             char *disp = ident_display(p->schema, name);
             char *range = range_text(c, lo, hi);
@@ -519,7 +533,7 @@ static void plan_creation(Ctx *c)
             free(range);
             break;
         }
-        if (t->has_default && t->default_has_rows && lo <= t->default_max && hi > t->default_min)
+        if (default_rows)
             prev = plan_move_default(c, name, lo, hi, prev);
         else
             prev = plan_create_attach(c, name, lo, hi, prev);
@@ -530,7 +544,7 @@ static void plan_creation(Ctx *c)
         if (!t->pending[k].exists || t->pending[k].attached)
             plan_forget_pending(c, &t->pending[k]);
         else
-            plan_drop_leftover(c, &t->pending[k]);
+            plan_drop_leftover(c, &t->pending[k], -1);
     }
     free(used);
 }
@@ -639,6 +653,7 @@ static int plan_archive(Ctx *c, const char *schema, const char *name, const char
 
 static bool drop_due(const Ctx *c, bool has_detached_at, int64_t detached_at)
 {
+    /* Unknown detach time (never written by this version past 'detaching'): due. */
     if (duration_is_zero(&c->p->drop_delay) || !has_detached_at)
         return true;
     return civil_add_duration(detached_at, &c->p->drop_delay, 1) <= c->t->now;
@@ -721,14 +736,14 @@ static const RetiredInfo *find_retired(const TableSnapshot *t, const char *name)
 
 /* Bookkeeping once a detach is done: detach mode without a schema to move
  * to has nothing left to do, so the table is recorded as kept at once. */
-static char *finish_detach_book(const Ctx *c, const char *name)
+static char *finish_detach_book(const Ctx *c, const char *name, const char *schema)
 {
     bool kept = c->p->retention_mode == RETIRE_DETACH && !c->p->detach_schema;
     StrBuf sb;
     sb_init(&sb);
     sb_printf(&sb, "state = '%s', detached_at = COALESCE(detached_at, %s)",
               kept ? "kept" : "detached", c->t->now_sql);
-    char *s = retired_update_sql(c->p->schema, name, sb.data);
+    char *s = retired_update_sql(schema, name, sb.data);
     sb_free(&sb);
     return s;
 }
@@ -747,7 +762,7 @@ static void plan_finalize(Ctx *c)
         strlist_add(&a->sql,
                     xasprintf("ALTER TABLE %s DETACH PARTITION %s FINALIZE", c->parent_sql, q));
         a->autocommit = true;
-        strlist_add(&a->book_sql, finish_detach_book(c, pi->name));
+        strlist_add(&a->book_sql, finish_detach_book(c, pi->name, c->p->schema));
         strlist_add(&a->book_sql, touch_policy(c, "last_layout_change"));
         a->lock = xasprintf("SHARE UPDATE EXCLUSIVE on %s and %s; waits for queries that "
                             "started before the detach, without blocking new ones",
@@ -794,6 +809,15 @@ static void plan_retired(Ctx *c, const int64_t *cutoff)
                               "retirement",
                               disp);
             }
+        } else if (r->state == RS_DETACHING) {
+            /* Detached by a run that stopped before writing it down: record it now,
+             * so a drop delay counts from this pass. */
+            int k = add_action(c, ACT_FORGET, disp);
+            strlist_add(&act(c, k)->book_sql, finish_detach_book(c, r->name, r->schema));
+            act(c, k)->why = xasprintf("%s was detached by an earlier run that stopped before "
+                                       "recording it",
+                                       disp);
+            plan_after_detach(c, r->schema, r->name, r->range_text, RS_DETACHED, true, t->now, k);
         } else {
             plan_after_detach(c, r->schema, r->name, r->range_text, r->state, r->has_detached_at,
                               r->detached_at, -1);
@@ -891,7 +915,7 @@ static void plan_retention(Ctx *c, int64_t cutoff)
             a->why = xasprintf("retention: %s ends at or before %s; plain DETACH because %s", range,
                                cutoff_text, fallback);
         }
-        strlist_add(&a->book_sql, finish_detach_book(c, pi->name));
+        strlist_add(&a->book_sql, finish_detach_book(c, pi->name, c->p->schema));
         strlist_add(&a->book_sql, touch_policy(c, "last_layout_change"));
         a->depends_on = prev;
         a->destructive = true;

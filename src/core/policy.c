@@ -128,7 +128,7 @@ bool parse_lock_timeout(const char *text, int *ms, char *err, size_t errlen)
     errno = 0;
     double v = strtod(text, &end);
     double scale = 1;
-    if (end == text || errno || v <= 0) {
+    if (end == text || errno || !(v > 0) || v > 1e9) { /* also NaN and infinity */
         snprintf(err, errlen,
                  "invalid --lock-timeout \"%s\": expected a duration such as 500ms or 2s", text);
         return false;
@@ -156,11 +156,16 @@ bool parse_lock_timeout(const char *text, int *ms, char *err, size_t errlen)
     return true;
 }
 
+/* Exactly HH:MM, digits only; 24:00 is the end of the day. */
 static bool parse_hhmm(const char *s, int *minute)
 {
-    int h, m, n = 0;
-    if (sscanf(s, "%2d:%2d%n", &h, &m, &n) != 2 || n != 5 || h < 0 || h > 24 || m < 0 || m > 59 ||
-        (h == 24 && m != 0))
+    if (strlen(s) != 5 || s[2] != ':')
+        return false;
+    for (int i = 0; i < 5; i++)
+        if (i != 2 && !isdigit((unsigned char)s[i]))
+            return false;
+    int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 24 || m > 59 || (h == 24 && m != 0))
         return false;
     *minute = h * 60 + m;
     return true;
@@ -188,13 +193,14 @@ static bool parse_window(Policy *p, const char *text, char *err, size_t errlen)
                  text);
         return false;
     }
-    if (a % 1440 == b % 1440) {
+    a %= 1440; /* 24:00 as a start is midnight; as an end it closes the day */
+    if (a == b || (a == 0 && b == 0)) {
         snprintf(err, errlen, "invalid --window \"%s\": the window is empty", text);
         return false;
     }
     p->has_window = true;
-    p->window_start = a % 1440;
-    p->window_end = b % 1440;
+    p->window_start = a;
+    p->window_end = b;
     return true;
 }
 
@@ -231,6 +237,10 @@ static bool is_none(const char *value)
 
 bool policy_apply(Policy *p, PolicyOption opt, const char *value, char *err, size_t errlen)
 {
+    if ((unsigned)opt >= POPT__COUNT) {
+        snprintf(err, errlen, "unknown policy option");
+        return false;
+    }
     const char *flag = option_flags[opt];
     char why[200];
     bool integer_key = !key_type_is_time(p->key_type);
@@ -279,8 +289,8 @@ bool policy_apply(Policy *p, PolicyOption opt, const char *value, char *err, siz
             return true;
         }
         if (!key_parse(p->key_type, value, &p->start)) {
-            snprintf(err, errlen, "invalid --start \"%s\": not a %s value%s", value,
-                     key_type_name(p->key_type),
+            snprintf(err, errlen, "invalid --start \"%s\": not %s %s value%s", value,
+                     p->key_type == KEY_INTEGER ? "an" : "a", key_type_name(p->key_type),
                      integer_key ? "" : " (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)");
             return false;
         }

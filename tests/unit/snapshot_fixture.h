@@ -102,8 +102,7 @@ static inline void fx_init(TableSnapshot *t, KeyType key, const char *interval, 
 }
 
 /* Inserts a bounded range partition, keeping parts sorted by lower. */
-static inline PartitionInfo *fx_add_part(TableSnapshot *t, const char *name, int64_t lo,
-                                         int64_t hi)
+static inline PartitionInfo *fx_add_part(TableSnapshot *t, const char *name, int64_t lo, int64_t hi)
 {
     t->parts = xrealloc(t->parts, (t->nparts + 1) * sizeof(PartitionInfo));
     size_t at = t->nparts;
@@ -206,8 +205,7 @@ static inline bool fx_remove_retired(TableSnapshot *t, const char *name)
         free(t->retired[i].schema);
         free(t->retired[i].name);
         free(t->retired[i].range_text);
-        memmove(&t->retired[i], &t->retired[i + 1],
-                (t->nretired - i - 1) * sizeof(RetiredInfo));
+        memmove(&t->retired[i], &t->retired[i + 1], (t->nretired - i - 1) * sizeof(RetiredInfo));
         t->nretired--;
         return true;
     }
@@ -304,8 +302,8 @@ static inline void fx_dump(const Plan *plan)
     for (size_t i = 0; i < plan->n; i++) {
         const Action *a = &plan->actions[i];
         fprintf(stderr, "  [%zu] %s %s (depends_on %d%s%s)\n", i, action_kind_name(a->kind),
-                a->target ? a->target : "(null)", a->depends_on, a->autocommit ? ", autocommit" : "",
-                a->destructive ? ", destructive" : "");
+                a->target ? a->target : "(null)", a->depends_on,
+                a->autocommit ? ", autocommit" : "", a->destructive ? ", destructive" : "");
         if (a->why)
             fprintf(stderr, "      why: %s\n", a->why);
         fx_dump_list("pre", &a->pre_sql);
@@ -368,7 +366,7 @@ static inline int fx_find(const Plan *plan, ActionKind kind, const char *target)
         const char *fx_h_ = (hay);                                                                 \
         const char *fx_n_ = (needle);                                                              \
         if (!fx_h_ || !strstr(fx_h_, fx_n_))                                                       \
-            fail_msg("expected to find\n    %s\nin\n    %s", fx_n_, fx_h_ ? fx_h_ : "(null)");    \
+            fail_msg("expected to find\n    %s\nin\n    %s", fx_n_, fx_h_ ? fx_h_ : "(null)");     \
     } while (0)
 
 #define assert_not_contains(hay, needle)                                                           \
@@ -420,7 +418,7 @@ static inline char *fx_sql_outside_quotes(const char *sql)
         } else if (*p == '\'') {
             bool escape = p > sql && (p[-1] == 'E' || p[-1] == 'e') &&
                           (p - 1 == sql || !(p[-2] == '_' || (p[-2] >= 'a' && p[-2] <= 'z') ||
-                                              (p[-2] >= 'A' && p[-2] <= 'Z')));
+                                             (p[-2] >= 'A' && p[-2] <= 'Z')));
             if (escape && sb.len > 0)
                 sb.data[--sb.len] = '\0'; /* the E belongs to the literal */
             p++;
