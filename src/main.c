@@ -1,4 +1,5 @@
 /* pgstrata: partition lifecycle manager for PostgreSQL. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,6 +10,8 @@
 
 int main(int argc, char **argv)
 {
+    /* An archive command that stops reading must fail its action, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
     Cli cli;
     int code = cli_parse(argc, argv, &cli);
     if (code >= 0)

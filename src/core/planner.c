@@ -471,11 +471,14 @@ static void note_default_rows(Ctx *c)
     key_format(c->p->key_type, t->default_min, lo);
     key_format(c->p->key_type, t->default_max, hi);
     char *def = ident_display(c->p->schema, t->default_name);
+    char count[48] = "";
+    if (t->default_rows_estimate >= 1) /* reltuples: 0 or -1 until vacuumed or analyzed */
+        snprintf(count, sizeof(count), " (about %.0f)", t->default_rows_estimate);
     add_note(c, def,
-             xasprintf("the default partition %s holds rows (about %.0f) with keys from %s to %s; "
-                       "every attach must scan it, and rows it holds for a new partition are "
-                       "moved out first",
-                       def, t->default_rows_estimate < 0 ? 0 : t->default_rows_estimate, lo, hi));
+             xasprintf("the default partition %s holds rows%s with keys from %s to %s; every "
+                       "attach must scan it, and rows it holds for a new partition are moved out "
+                       "first",
+                       def, count, lo, hi));
     free(def);
 }
 

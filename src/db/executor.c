@@ -125,15 +125,15 @@ static bool run_archive(Conn *c, const Action *a, char **why)
     Pipe p = {f, a, 0};
     bool copied = db_copy_out(c, a->copy_sql, pipe_sink, &p);
     int status = pclose(f);
-    if (!copied) {
-        *why = error_text(c);
-        return false;
-    }
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         *why = xasprintf("the archive command failed (%s %d); the table is kept and the archive "
                          "is retried next run",
                          WIFSIGNALED(status) ? "signal" : "exit status",
                          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        return false;
+    }
+    if (!copied) {
+        *why = error_text(c);
         return false;
     }
     if (!db_exec(c, "BEGIN") || !run_list(c, &a->book_sql) || !db_exec(c, "COMMIT")) {

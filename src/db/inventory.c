@@ -62,7 +62,10 @@ bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now,
         r->retention = policy_retention_text(p);
         r->retention_mode = xstrdup(retention_mode_name(p->retention_mode));
         r->has_default = s->has_default;
-        r->default_rows = s->has_default ? s->default_rows_estimate : 0;
+        r->default_rows = !s->has_default ? 0
+                          : s->default_has_rows && s->default_rows_estimate < 1
+                              ? -1 /* rows, but not counted yet by vacuum or analyze */
+                              : s->default_rows_estimate;
         r->last_maintained = dup_or_null(rows[i].last_maintained_at);
         bool any = false;
         int64_t lo = 0, hi = 0;
