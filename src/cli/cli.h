@@ -51,6 +51,10 @@ __attribute__((format(printf, 1, 2))) int cli_usage_error(const char *fmt, ...);
  * schema. NULL with *code set on failure, message printed. */
 Conn *cli_connect(const Cli *cli, bool need_schema, int *code);
 
+/* Whether every typed table name parses (printing why not): checked before
+ * connecting, so a malformed name is a usage error (exit 2). */
+bool cli_names_valid(char **args, int nargs);
+
 /* Resolves every typed table name and loads their policies (all policies
  * when none typed). Prints the error and returns false when a name is bad
  * or has no policy. */

@@ -58,6 +58,8 @@ int cmd_create(Cli *cli)
         return cli_usage_error("\"pgstrata create\" needs --column, the range partition key");
     if (!cli->policy_values[POPT_INTERVAL])
         return cli_usage_error("\"pgstrata create\" needs --interval, e.g. --interval '1 day'");
+    if (!cli_names_valid(cli->args, 1))
+        return EXIT_USAGE;
     char why[512];
     char *column = NULL;
     if (!ident_parse(cli->column, &column, why, sizeof(why))) {

@@ -1,6 +1,7 @@
 /* ls: every managed table, or every partition of one. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "db/catalog.h"
@@ -12,6 +13,8 @@ int cmd_ls(Cli *cli)
 {
     if (cli->nargs > 1)
         return cli_usage_error("\"pgstrata ls\" takes at most one table");
+    if (!cli_names_valid(cli->args, cli->nargs))
+        return EXIT_USAGE;
     int code = EXIT_OK;
     Conn *c = cli_connect(cli, true, &code);
     if (!c)
@@ -27,7 +30,7 @@ int cmd_ls(Cli *cli)
     }
     if (!cli_load_policies(c, cli, cli->args, cli->nargs, &rows, &n))
         goto out;
-    if (!inventory_tables(c, rows, n, cli->now, &tables, &err))
+    if (!inventory_tables(c, rows, n, cli->now, cli->nargs == 0, &tables, &err))
         goto fail;
     if (cli->nargs == 0) {
         if (cli->json)
@@ -41,6 +44,9 @@ int cmd_ls(Cli *cli)
     size_t nparts = 0;
     if (!inventory_partitions(c, &rows[0].policy, &parts, &nparts, &err))
         goto fail;
+    for (size_t i = 0; i < nparts; i++)
+        if (parts[i].bytes > 0 && strcmp(parts[i].state, "attached") == 0)
+            tables[0].total_bytes += parts[i].bytes;
     if (cli->json)
         cli_print_json(report_parts_json(&tables[0], parts, nparts));
     else

@@ -167,6 +167,8 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
 
 static int plan_or_maintain(Cli *cli, bool execute)
 {
+    if (!cli_names_valid(cli->args, cli->nargs))
+        return EXIT_USAGE;
     int code = EXIT_OK;
     Conn *c = cli_connect(cli, true, &code);
     if (!c)

@@ -204,11 +204,13 @@ int cmd_policy(Cli *cli)
     for (int i = 0; !changes && i < POPT__COUNT; i++)
         if (cli->policy_values[i])
             return cli_usage_error("policy options apply to \"pgstrata policy set\" only");
+    char **args = cli->args + 1;
+    if (!cli_names_valid(args, cli->nargs - 1))
+        return EXIT_USAGE;
     int code = EXIT_OK;
     Conn *c = cli_connect(cli, true, &code);
     if (!c)
         return code;
-    char **args = cli->args + 1;
     if (strcmp(sub, "list") == 0)
         code = policy_list(c, cli);
     else if (strcmp(sub, "show") == 0)

@@ -43,6 +43,22 @@ Conn *cli_connect(const Cli *cli, bool need_schema, int *code)
     return c;
 }
 
+bool cli_names_valid(char **args, int nargs)
+{
+    char why[512];
+    for (int i = 0; i < nargs; i++) {
+        char *schema = NULL, *table = NULL;
+        bool ok = ident_parse_qualified(args[i], &schema, &table, why, sizeof(why));
+        free(schema);
+        free(table);
+        if (!ok) {
+            cli_error("%s", why);
+            return false;
+        }
+    }
+    return true;
+}
+
 bool cli_load_policies(Conn *c, const Cli *cli, char **args, int nargs, PolicyRow **rows, size_t *n)
 {
     (void)cli;

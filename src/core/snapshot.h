@@ -20,6 +20,7 @@ typedef struct PartitionInfo {
     int64_t lower;
     int64_t upper;
     bool detach_pending; /* an interrupted DETACH ... CONCURRENTLY */
+    bool has_pages;      /* integer keys: the table has pages, so may hold rows */
 } PartitionInfo;
 
 /* A table pgstrata detached on retirement (pgstrata.retired). */

@@ -361,7 +361,11 @@ static bool read_partitions(Conn *c, TableSnapshot *s, const Keys *k, char **err
     DbResult *r = db_query(c,
                            "SELECT z.ord, p.relname, i.inhdetachpending, b.expr = 'DEFAULT',"
                            " " CONVERT_BOUND("m[1]") ", " CONVERT_BOUND(
-                               "m[2]") " FROM unnest($1::oid[], "
+                               "m[2]") ","
+                                       /* integer keys: which partitions can hold max(key) */
+                                       " z.keytype NOT IN ('integer', 'bigint') OR"
+                                       " pg_catalog.pg_relation_size(p.oid) > 0"
+                                       " FROM unnest($1::oid[], "
                                        "$2::text[], $3::text[])"
                                        " WITH ORDINALITY AS z(parent, zone, "
                                        "keytype, ord)"
@@ -388,6 +392,7 @@ static bool read_partitions(Conn *c, TableSnapshot *s, const Keys *k, char **err
         pi->name = xstrdup(db_get(r, i, 1));
         pi->detach_pending = db_get_bool(r, i, 2);
         pi->is_default = db_get_bool(r, i, 3);
+        pi->has_pages = db_get_bool(r, i, 6);
         if (!pi->is_default) {
             KeyType key = t->policy.key_type;
             pi->bounded = read_bound(key, db_get(r, i, 4), &pi->lower_unbounded, &pi->lower) &&
@@ -531,8 +536,48 @@ static bool read_names_and_columns(Conn *c, TableSnapshot *s, size_t n, const Ke
     return true;
 }
 
+/* max(key) of an integer-keyed table, probing the newest partitions that have
+ * any pages, a few per query: planning max() over the parent would open every
+ * partition, which costs seconds at 10,000 of them. */
+static bool read_max_key(Conn *c, TableSnapshot *t, char **err)
+{
+    enum { BATCH = 8 };
+    const Policy *p = &t->policy;
+    StrBuf sb;
+    sb_init(&sb);
+    size_t i = t->nparts;
+    while (i > 0 && !t->has_max_key) {
+        sb_reset(&sb);
+        int n = 0;
+        for (; i > 0 && n < BATCH; i--) {
+            const PartitionInfo *pi = &t->parts[i - 1];
+            if (pi->is_default || !pi->has_pages)
+                continue;
+            sb_append(&sb, n ? " UNION ALL " : "SELECT m FROM (");
+            sb_printf(&sb, "SELECT %d AS o, pg_catalog.max(", n);
+            sb_ident(&sb, p->column);
+            sb_append(&sb, ") AS m FROM ");
+            sb_qualified(&sb, p->schema, pi->name);
+            n++;
+        }
+        if (n == 0)
+            break;
+        sb_append(&sb, ") s WHERE m IS NOT NULL ORDER BY o LIMIT 1");
+        DbResult *r = db_query(c, sb.data, 0, NULL);
+        if (!r) {
+            sb_free(&sb);
+            return fail(c, err, "max(key)");
+        }
+        if (db_rows(r) > 0)
+            t->has_max_key = key_parse(p->key_type, db_get(r, 0, 0), &t->max_key);
+        db_clear(r);
+    }
+    sb_free(&sb);
+    return true;
+}
+
 /* Per table, only where needed: the key range held by a default partition,
- * and max(key) for integer keys (an index makes both cheap). */
+ * and max(key) for integer keys. */
 static bool read_key_ranges(Conn *c, TableSnapshot *t, char **err)
 {
     const Policy *p = &t->policy;
@@ -572,24 +617,9 @@ static bool read_key_ranges(Conn *c, TableSnapshot *t, char **err)
             t->default_has_rows = true;
         db_clear(r);
     }
-    if (!key_type_is_time(p->key_type)) {
-        sb_reset(&sb);
-        sb_append(&sb, "SELECT pg_catalog.max(");
-        sb_ident(&sb, p->column);
-        sb_append(&sb, ")::text FROM ");
-        sb_qualified(&sb, p->schema, p->table);
-        DbResult *r = db_query(c, sb.data, 0, NULL);
-        if (!r) {
-            free(zone);
-            sb_free(&sb);
-            return fail(c, err, "max(key)");
-        }
-        t->has_max_key = db_get(r, 0, 0) && key_parse(p->key_type, db_get(r, 0, 0), &t->max_key);
-        db_clear(r);
-    }
     free(zone);
     sb_free(&sb);
-    return true;
+    return key_type_is_time(p->key_type) || read_max_key(c, t, err);
 }
 
 bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now,

@@ -30,8 +30,8 @@ static char *seconds_text(int64_t secs)
                      clock);
 }
 
-bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, TableRow **out,
-                      char **err)
+bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, bool with_sizes,
+                      TableRow **out, char **err)
 {
     Policy *pol = xcalloc(n + 1, sizeof(Policy));
     for (size_t i = 0; i < n; i++)
@@ -100,16 +100,16 @@ bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now,
     for (size_t i = 0; i < n; i++)
         free(oids[i]);
     free(oids);
-    const char *params[] = {arr};
+    const char *params[] = {arr, with_sizes ? "true" : "false"};
     DbResult *r =
         db_query(c,
-                 "SELECT z.ord,"
+                 "SELECT z.ord, CASE WHEN $2::boolean THEN"
                  " (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(i.inhrelid))::bigint"
-                 "  FROM pg_catalog.pg_inherits i WHERE i.inhparent = z.parent),"
+                 "  FROM pg_catalog.pg_inherits i WHERE i.inhparent = z.parent) END,"
                  " GREATEST(st.last_analyze, st.last_autoanalyze)::text"
                  " FROM unnest($1::oid[]) WITH ORDINALITY AS z(parent, ord)"
                  " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = z.parent",
-                 1, params);
+                 2, params);
     free(arr);
     if (!r) {
         *err = xasprintf("could not read table sizes: %s", conn_error(c));

@@ -9,9 +9,10 @@
 #include "db/conn.h"
 #include "db/policy_store.h"
 
-/* One row per policy, same order. */
-bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, TableRow **out,
-                      char **err);
+/* One row per policy, same order. Without sizes, total_bytes stays 0 (the
+ * caller that lists partitions adds theirs up instead of asking twice). */
+bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, bool with_sizes,
+                      TableRow **out, char **err);
 /* Every partition of one managed table, and its retired tables not yet
  * dropped, ordered by lower bound (default last). */
 bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, char **err);
