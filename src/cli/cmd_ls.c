@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "db/catalog.h"
 #include "db/inventory.h"
+#include "core/strbuf.h"
 #include "db/policy_store.h"
 #include "report/ls_report.h"
 
@@ -30,9 +31,9 @@ int cmd_ls(Cli *cli)
     }
     if (!cli_load_policies(c, cli, cli->args, cli->nargs, &rows, &n))
         goto out;
-    if (!inventory_tables(c, rows, n, cli->now, cli->nargs == 0, &tables, &err))
-        goto fail;
     if (cli->nargs == 0) {
+        if (!inventory_tables(c, rows, n, cli->now, true, &tables, &err))
+            goto fail;
         if (cli->json)
             cli_print_json(report_tables_json(tables, n));
         else
@@ -42,11 +43,12 @@ int cmd_ls(Cli *cli)
     }
     PartRow *parts = NULL;
     size_t nparts = 0;
-    if (!inventory_partitions(c, &rows[0].policy, &parts, &nparts, &err))
+    tables = xcalloc(1, sizeof(TableRow));
+    if (!inventory_partitions(c, &rows[0].policy, &parts, &nparts, &err) ||
+        !inventory_table_from_parts(c, &rows[0], parts, nparts, cli->now, &tables[0], &err)) {
+        part_rows_free(parts, nparts);
         goto fail;
-    for (size_t i = 0; i < nparts; i++)
-        if (parts[i].bytes > 0 && strcmp(parts[i].state, "attached") == 0)
-            tables[0].total_bytes += parts[i].bytes;
+    }
     if (cli->json)
         cli_print_json(report_parts_json(&tables[0], parts, nparts));
     else

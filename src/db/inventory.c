@@ -30,6 +30,23 @@ static char *seconds_text(int64_t secs)
                      clock);
 }
 
+/* What a table row takes from the policy itself. */
+static void fill_policy_fields(TableRow *r, const PolicyRow *row)
+{
+    const Policy *p = &row->policy;
+    char iv[48];
+    interval_format(&p->interval, iv);
+    r->schema = xstrdup(p->schema);
+    r->table = xstrdup(p->table);
+    r->column = xstrdup(p->column);
+    r->key_type = xstrdup(key_type_name(p->key_type));
+    r->interval = xstrdup(iv);
+    r->premake = policy_premake_text(p);
+    r->retention = policy_retention_text(p);
+    r->retention_mode = xstrdup(retention_mode_name(p->retention_mode));
+    r->last_maintained = dup_or_null(row->last_maintained_at);
+}
+
 bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, bool with_sizes,
                       TableRow **out, char **err)
 {
@@ -50,23 +67,13 @@ bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now,
         const TableSnapshot *s = &snaps[i];
         const Policy *p = &s->policy;
         TableRow *r = &t[i];
-        char iv[48];
-        interval_format(&p->interval, iv);
-        r->schema = xstrdup(p->schema);
-        r->table = xstrdup(p->table);
+        fill_policy_fields(r, &rows[i]);
         r->exists = s->oid != 0;
-        r->column = xstrdup(p->column);
-        r->key_type = xstrdup(key_type_name(p->key_type));
-        r->interval = xstrdup(iv);
-        r->premake = policy_premake_text(p);
-        r->retention = policy_retention_text(p);
-        r->retention_mode = xstrdup(retention_mode_name(p->retention_mode));
         r->has_default = s->has_default;
         r->default_rows = !s->has_default ? 0
                           : s->default_has_rows && s->default_rows_estimate < 1
                               ? -1 /* rows, but not counted yet by vacuum or analyze */
                               : s->default_rows_estimate;
-        r->last_maintained = dup_or_null(rows[i].last_maintained_at);
         bool any = false;
         int64_t lo = 0, hi = 0;
         for (size_t k = 0; k < s->nparts; k++) {
@@ -249,5 +256,62 @@ bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, ch
         (*out)[i] = s[i].row;
     *n = rows;
     free(s);
+    return true;
+}
+
+bool inventory_table_from_parts(Conn *c, const PolicyRow *row, const PartRow *parts, size_t n,
+                                const char *now, TableRow *out, char **err)
+{
+    const Policy *p = &row->policy;
+    memset(out, 0, sizeof(*out));
+    fill_policy_fields(out, row);
+    const char *params[] = {now, snapshot_zone(p), p->schema, p->table};
+    DbResult *r = db_query(
+        c,
+        "SELECT (COALESCE($1::pg_catalog.timestamptz, pg_catalog.now()) AT TIME ZONE $2)::text,"
+        " c.oid IS NOT NULL, GREATEST(st.last_analyze, st.last_autoanalyze)::text"
+        " FROM (SELECT 1) AS one"
+        " LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $3"
+        " LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = $4"
+        " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = c.oid",
+        4, params);
+    if (!r) {
+        *err = xasprintf("could not read the table: %s", conn_error(c));
+        return false;
+    }
+    int64_t clock = 0;
+    key_parse(KEY_TIMESTAMP, db_get(r, 0, 0), &clock);
+    out->exists = db_get_bool(r, 0, 1);
+    out->last_analyzed = dup_or_null(db_get(r, 0, 2));
+    db_clear(r);
+    bool any = false;
+    int64_t hi = 0, v;
+    for (size_t i = 0; i < n; i++) {
+        const PartRow *pr = &parts[i];
+        if (strcmp(pr->state, "default") == 0) {
+            out->has_default = true;
+            out->default_rows = pr->est_rows;
+        } else if (strcmp(pr->state, "pending detach") == 0) {
+            out->pending_detach++;
+        } else if (strcmp(pr->state, "attached") == 0) {
+            out->partitions++;
+            out->total_bytes += pr->bytes > 0 ? pr->bytes : 0;
+            if (!out->oldest && pr->lower) /* rows come sorted by lower bound */
+                out->oldest = xstrdup(pr->lower);
+            if (pr->upper && key_parse(p->key_type, pr->upper, &v) && (!any || v > hi)) {
+                hi = v;
+                any = true;
+            }
+        } else if (strcmp(pr->state, "detached (kept)") != 0) {
+            out->detached++;
+        }
+    }
+    if (any) {
+        char buf[48];
+        key_format(p->key_type, hi, buf);
+        out->newest = xstrdup(buf);
+        if (key_type_is_time(p->key_type))
+            out->coverage_ahead = seconds_text(hi - clock);
+    }
     return true;
 }
