@@ -3,8 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-/* Division rounding toward negative infinity; b > 0. */
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
     if (a % b != 0 && a < 0)

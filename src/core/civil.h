@@ -22,6 +22,9 @@ typedef struct CivilFields {
     int second; /* 0..59 */
 } CivilFields;
 
+/* Division rounding toward negative infinity; b > 0. */
+int64_t floor_div(int64_t a, int64_t b);
+
 int64_t civil_from_fields(const CivilFields *f);
 void civil_to_fields(int64_t t, CivilFields *f);
 /* Days since 1970-01-01 (floor), and day of week with Monday = 0. */

@@ -12,14 +12,6 @@
 
 /* ---- small helpers ---- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if (a % b != 0 && a < 0)
-        q--;
-    return q;
-}
-
 static int64_t sat_add(int64_t a, int64_t b)
 {
     int64_t r;

@@ -123,6 +123,16 @@ static char *touch_policy(const Ctx *c, const char *column)
     return sb.data;
 }
 
+/* 'a', 'b', 'c': values for a VALUES list. */
+static void sb_literals(StrBuf *sb, const char *const *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sb_append(sb, ", ");
+        sb_literal(sb, values[i]);
+    }
+}
+
 static void sb_where_name(StrBuf *sb, const char *schema, const char *name)
 {
     sb_append(sb, " WHERE schema = ");
@@ -225,24 +235,15 @@ static int plan_create_attach(Ctx *c, const char *name, int64_t lo, int64_t hi, 
     Action *a = act(c, i);
     strlist_add(&a->sql, create_table_sql(c, name));
     add_owner_sql(c, &a->sql, name);
+    char lo_text[48], hi_text[48];
+    key_format(c->p->key_type, lo, lo_text);
+    key_format(c->p->key_type, hi, hi_text);
     StrBuf sb;
     sb_init(&sb);
     sb_append(&sb, "INSERT INTO pgstrata.pending (schema, name, parent_schema, parent_table,"
                    " lower_bound, upper_bound) VALUES (");
-    sb_literal(&sb, c->p->schema);
-    sb_append(&sb, ", ");
-    sb_literal(&sb, name);
-    sb_append(&sb, ", ");
-    sb_literal(&sb, c->p->schema);
-    sb_append(&sb, ", ");
-    sb_literal(&sb, c->p->table);
-    char lo_text[48], hi_text[48];
-    key_format(c->p->key_type, lo, lo_text);
-    key_format(c->p->key_type, hi, hi_text);
-    sb_append(&sb, ", ");
-    sb_literal(&sb, lo_text);
-    sb_append(&sb, ", ");
-    sb_literal(&sb, hi_text);
+    sb_literals(
+        &sb, (const char *[]){c->p->schema, name, c->p->schema, c->p->table, lo_text, hi_text}, 6);
     sb_append(&sb, ") ON CONFLICT (schema, name) DO UPDATE SET parent_schema ="
                    " EXCLUDED.parent_schema, parent_table = EXCLUDED.parent_table, lower_bound ="
                    " EXCLUDED.lower_bound, upper_bound = EXCLUDED.upper_bound, created_at ="
@@ -885,15 +886,8 @@ static void plan_retention(Ctx *c, int64_t cutoff)
         sb_init(&sb);
         sb_append(&sb, "INSERT INTO pgstrata.retired (schema, name, parent_schema, parent_table,"
                        " range, state) VALUES (");
-        sb_literal(&sb, c->p->schema);
-        sb_append(&sb, ", ");
-        sb_literal(&sb, pi->name);
-        sb_append(&sb, ", ");
-        sb_literal(&sb, c->p->schema);
-        sb_append(&sb, ", ");
-        sb_literal(&sb, c->p->table);
-        sb_append(&sb, ", ");
-        sb_literal(&sb, range);
+        sb_literals(&sb, (const char *[]){c->p->schema, pi->name, c->p->schema, c->p->table, range},
+                    5);
         sb_append(&sb, ", 'detaching') ON CONFLICT (schema, name) DO UPDATE SET state = "
                        "'detaching', updated_at = pg_catalog.now()");
         strlist_add(&a->pre_sql, sb_steal(&sb));
