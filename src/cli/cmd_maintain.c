@@ -14,23 +14,38 @@
 #include "report/plan_report.h"
 
 /* One pgstrata at a time per table: a session advisory lock, released by
- * the server if this process dies. Returns which tables we hold. */
+ * the server if this process dies. One query for all tables; with --wait,
+ * tables are locked in a fixed order so two waiting runs cannot deadlock.
+ * Returns which tables we hold. */
 static bool *lock_tables(Conn *c, const Policy *p, size_t n, bool wait)
 {
     bool *held = xcalloc(n + 1, sizeof(bool));
+    const char **sch = xcalloc(n + 1, sizeof(char *)), **tab = xcalloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
-        const char *params[] = {p[i].schema, p[i].table};
-        DbResult *r = db_query(c,
-                               wait ? "SELECT pg_catalog.pg_advisory_lock(1885827956,"
-                                      " pg_catalog.hashtext($1 || '.' || $2)) IS NULL"
-                                    : "SELECT pg_catalog.pg_try_advisory_lock(1885827956,"
-                                      " pg_catalog.hashtext($1 || '.' || $2))",
-                               2, params);
-        held[i] = r && (wait || db_get_bool(r, 0, 0));
-        if (!r)
-            cli_error("could not take the maintenance lock: %s", conn_error(c));
-        db_clear(r);
+        sch[i] = p[i].schema;
+        tab[i] = p[i].table;
     }
+    char *a = db_text_array(sch, n), *b = db_text_array(tab, n);
+    const char *params[] = {a, b};
+    DbResult *r = db_query(c,
+                           wait ? "SELECT z.ord, pg_catalog.pg_advisory_lock(1885827956,"
+                                  " pg_catalog.hashtext(z.s || '.' || z.t)) IS NULL"
+                                  " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
+                                  " AS z(s, t, ord) ORDER BY pg_catalog.hashtext(z.s || '.' || z.t)"
+                                : "SELECT z.ord, pg_catalog.pg_try_advisory_lock(1885827956,"
+                                  " pg_catalog.hashtext(z.s || '.' || z.t))"
+                                  " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
+                                  " AS z(s, t, ord)",
+                           2, params);
+    if (!r)
+        cli_error("could not take the maintenance locks: %s", conn_error(c));
+    for (int i = 0; i < db_rows(r); i++)
+        held[db_get_ll(r, i, 0, 1) - 1] = wait || db_get_bool(r, i, 1);
+    db_clear(r);
+    free(a);
+    free(b);
+    free(sch);
+    free(tab);
     return held;
 }
 

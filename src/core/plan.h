@@ -75,6 +75,10 @@ void plan_free(Plan *p);
 void plan_table(Plan *plan, const TableSnapshot *t, const ServerInfo *server,
                 const PlanOptions *opts);
 
+/* The names of the partitions a pass would create for this snapshot (to
+ * find relations already holding them). Caller frees each and the array. */
+char **planned_partition_names(const TableSnapshot *t, size_t *n);
+
 /* Whether the partition set has gaps or overlaps; err names the two
  * partitions and the hole. Used by `create` before registering a policy. */
 bool snapshot_check_contiguous(const TableSnapshot *t, char *err, size_t errlen);

@@ -462,6 +462,39 @@ static bool creation_start(Ctx *c, int64_t *from)
     return true;
 }
 
+char **planned_partition_names(const TableSnapshot *t, size_t *n)
+{
+    const Policy *p = &t->policy;
+    char **names = NULL;
+    *n = 0;
+    int64_t from = 0;
+    bool have_parts = false;
+    for (size_t i = 0; i < t->nparts; i++) {
+        const PartitionInfo *pi = &t->parts[i];
+        if (!is_range_part(pi))
+            continue;
+        if (pi->upper_unbounded)
+            return NULL;
+        if (!have_parts || pi->upper > from)
+            from = pi->upper;
+        have_parts = true;
+    }
+    if (!have_parts)
+        from = key_clamp_lower(p->key_type,
+                               grid_floor(&p->interval, p->has_start ? p->start : current_key(t)));
+    int64_t horizon = premake_horizon(t);
+    for (int64_t lo = from, hi; lo < horizon && *n < MAX_NEW_PER_PASS; lo = hi) {
+        hi = grid_next(&p->interval, lo);
+        if (key_overflows(p->key_type, hi))
+            break;
+        char name[PG_NAME_MAX + 1];
+        partition_name(p->table, p->key_type, &p->interval, lo, name);
+        names = xrealloc(names, (*n + 1) * sizeof(char *));
+        names[(*n)++] = xstrdup(name);
+    }
+    return names;
+}
+
 /* Rows in the default partition make every attach scan it: say so each pass. */
 static void note_default_rows(Ctx *c)
 {

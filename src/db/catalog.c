@@ -1,6 +1,6 @@
 #include "db/catalog.h"
 
-#include "db/bounds_sql.h"
+#include "db/sql_fragments.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 
 #include "core/ident.h"
 #include "core/naming.h"
+#include "core/plan.h"
 #include "core/strbuf.h"
 
 void catalog_server_info(Conn *c, ServerInfo *out)
@@ -241,10 +242,12 @@ static bool read_parents(Conn *c, TableSnapshot *s, size_t n, const char *now, c
         " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum ="
         "  pt.partattrs[0]"
         " LEFT JOIN pg_catalog.pg_class def ON def.oid = pt.partdefid"
-        " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = c.oid"
-        " LEFT JOIN pgstrata.policy pol ON pol.parent_schema = t.sch AND pol.parent_table ="
-        "  t.tab"
-        " ORDER BY t.ord",
+        " LEFT JOIN LATERAL (SELECT " STAT_TIMES(
+            "c.oid") ") st ON true"
+                     " LEFT JOIN pgstrata.policy pol ON pol.parent_schema = t.sch AND "
+                     "pol.parent_table ="
+                     "  t.tab"
+                     " ORDER BY t.ord",
         5, params);
     for (int i = 0; i < 4; i++)
         free(owned[i]);
@@ -286,18 +289,6 @@ static bool read_parents(Conn *c, TableSnapshot *s, size_t n, const char *now, c
     }
     db_clear(r);
     return true;
-}
-
-/* Bound text as the reader converted it: MINVALUE/MAXVALUE, or a key value. */
-static bool read_bound(KeyType key, const char *text, bool *unbounded, int64_t *v)
-{
-    if (!text)
-        return false;
-    if (strcmp(text, "MINVALUE") == 0 || strcmp(text, "MAXVALUE") == 0) {
-        *unbounded = true;
-        return true;
-    }
-    return key_parse(key, text, v);
 }
 
 static int compare_parts(const void *a, const void *b)
@@ -354,52 +345,124 @@ static void keys_free(Keys *k)
     free(k->tables);
 }
 
-/* Q2: every partition of every parent, bounds already in civil time. */
-static bool read_partitions(Conn *c, TableSnapshot *s, const Keys *k, char **err)
+/* One side of "FOR VALUES FROM (a) TO (b)" as PostgreSQL prints it: MINVALUE,
+ * MAXVALUE, 42, '-42', '2026-11-22', '2026-11-22 00:00:00+01'. A timestamptz
+ * is printed in the session's TimeZone, which read_partitions sets to the
+ * table's zone, so dropping the offset leaves the civil time. */
+static bool parse_bound_value(KeyType key, const char *s, size_t len, bool *unbounded, int64_t *v)
 {
-    const char *params[] = {k->oids, k->zones, k->types};
-    DbResult *r = db_query(c,
-                           "SELECT z.ord, p.relname, i.inhdetachpending, b.expr = 'DEFAULT',"
-                           " " CONVERT_BOUND("m[1]") ", " CONVERT_BOUND(
-                               "m[2]") ","
-                                       /* integer keys: which partitions can hold max(key) */
-                                       " z.keytype NOT IN ('integer', 'bigint') OR"
-                                       " pg_catalog.pg_relation_size(p.oid) > 0"
-                                       " FROM unnest($1::oid[], "
-                                       "$2::text[], $3::text[])"
-                                       " WITH ORDINALITY AS z(parent, zone, "
-                                       "keytype, ord)"
-                                       " JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
-                                       " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid"
-                                       " CROSS JOIN LATERAL (SELECT "
-                                       "pg_catalog.pg_get_expr(p.relpartbound, p.oid) AS expr) b"
-                                       " LEFT JOIN LATERAL pg_catalog.regexp_match(b.expr,"
-                                       "  " BOUND_REGEXP ") AS m ON true",
-                           3, params);
-    if (!r)
+    char buf[64];
+    if (len >= sizeof(buf))
+        return false;
+    if (len >= 2 && s[0] == '\'' && s[len - 1] == '\'') {
+        s++;
+        len -= 2;
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (strcmp(buf, "MINVALUE") == 0 || strcmp(buf, "MAXVALUE") == 0) {
+        *unbounded = true;
+        return true;
+    }
+    if (key == KEY_TIMESTAMPTZ && len > 19) {
+        char *offset = buf + 19;
+        while (*offset == '.' || (*offset >= '0' && *offset <= '9'))
+            offset++;
+        if (*offset != '+' && *offset != '-')
+            return false;
+        *offset = '\0';
+    }
+    return key_parse(key, buf, v);
+}
+
+bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi)
+{
+    static const char from[] = "FOR VALUES FROM (", to[] = ") TO (";
+    if (strncmp(expr, from, sizeof(from) - 1) != 0)
+        return false;
+    const char *a = expr + sizeof(from) - 1;
+    const char *mid = strstr(a, to);
+    size_t len = strlen(expr);
+    if (!mid || len < 1 || expr[len - 1] != ')')
+        return false;
+    const char *b = mid + sizeof(to) - 1;
+    return parse_bound_value(key, a, (size_t)(mid - a), &pi->lower_unbounded, &pi->lower) &&
+           parse_bound_value(key, b, (size_t)(expr + len - 1 - b), &pi->upper_unbounded,
+                             &pi->upper);
+}
+
+/* Q2 for the tables whose civil times are in one zone. */
+static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const char *zone,
+                                    char **err)
+{
+    char **oids = xcalloc(n + 1, sizeof(char *)), **idx = xcalloc(n + 1, sizeof(char *));
+    char **types = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(snapshot_zone(&s[i].policy), zone) != 0)
+            continue;
+        oids[k] = xasprintf("%u", s[i].oid);
+        types[k] = xstrdup(key_type_name(s[i].policy.key_type));
+        idx[k++] = xasprintf("%zu", i);
+    }
+    char *arr = array_param(oids, k), *arr_idx = array_param(idx, k);
+    char *arr_types = array_param(types, k);
+    free_strings(oids, k);
+    free_strings(idx, k);
+    free_strings(types, k);
+    const char *setp[] = {zone};
+    const char *params[] = {arr, arr_idx, arr_types};
+    DbResult *r = NULL;
+    if (db_exec_params(c, "SELECT pg_catalog.set_config('TimeZone', $1, false)", 1, setp))
+        r = db_query(c,
+                     "SELECT z.idx, p.relname, i.inhdetachpending,"
+                     /* the parent as deparse context: one relation to look up, not each */
+                     " pg_catalog.pg_get_expr(p.relpartbound, i.inhparent),"
+                     /* integer keys: which partitions can hold max(key) (opens each) */
+                     " CASE WHEN z.keytype IN ('integer', 'bigint') THEN"
+                     " pg_catalog.pg_relation_size(p.oid) > 0 END"
+                     " FROM unnest($1::oid[], $2::integer[], $3::text[]) AS z(parent, idx, keytype)"
+                     " JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
+                     " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid",
+                     3, params);
+    free(arr);
+    free(arr_idx);
+    free(arr_types);
+    bool reset = db_exec(c, "SELECT pg_catalog.set_config('TimeZone', 'UTC', false)");
+    if (!r || !reset) {
+        db_clear(r);
         return fail(c, err, "the partitions");
+    }
     int rows = db_rows(r);
-    /* Count per table first, so each gets one allocation. */
-    for (int row = 0; row < rows; row++)
-        s[db_get_ll(r, row, 0, 1) - 1].nparts++;
     for (int i = 0; i < rows; i++) {
-        TableSnapshot *t = &s[db_get_ll(r, i, 0, 1) - 1];
-        if (!t->parts) {
-            t->parts = xcalloc(t->nparts, sizeof(PartitionInfo));
-            t->nparts = 0;
-        }
+        TableSnapshot *t = &s[db_get_ll(r, i, 0, 0)];
+        if (t->nparts % 64 == 0)
+            t->parts = xrealloc(t->parts, (t->nparts + 64) * sizeof(PartitionInfo));
         PartitionInfo *pi = &t->parts[t->nparts++];
+        memset(pi, 0, sizeof(*pi));
+        const char *expr = db_get(r, i, 3);
         pi->name = xstrdup(db_get(r, i, 1));
         pi->detach_pending = db_get_bool(r, i, 2);
-        pi->is_default = db_get_bool(r, i, 3);
-        pi->has_pages = db_get_bool(r, i, 6);
-        if (!pi->is_default) {
-            KeyType key = t->policy.key_type;
-            pi->bounded = read_bound(key, db_get(r, i, 4), &pi->lower_unbounded, &pi->lower) &&
-                          read_bound(key, db_get(r, i, 5), &pi->upper_unbounded, &pi->upper);
-        }
+        pi->is_default = expr && strcmp(expr, "DEFAULT") == 0;
+        pi->has_pages = db_get_bool(r, i, 4);
+        if (!pi->is_default && expr)
+            pi->bounded = catalog_parse_bounds(t->policy.key_type, expr, pi);
     }
     db_clear(r);
+    return true;
+}
+
+/* Q2: every partition of every parent, one query per distinct zone (usually one). */
+static bool read_partitions(Conn *c, TableSnapshot *s, size_t n, char **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *zone = snapshot_zone(&s[i].policy);
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(snapshot_zone(&s[j].policy), zone) == 0;
+        if (!seen && !read_partitions_in_zone(c, s, n, zone, err))
+            return false;
+    }
     return true;
 }
 
@@ -485,42 +548,74 @@ static bool read_pending(Conn *c, TableSnapshot *s, const Keys *k, char **err)
     return true;
 }
 
-/* Q5: relations named like our partitions that are not partitions of the
- * parent (an index range scan on pg_class per table), and Q6 the columns. */
-static bool read_names_and_columns(Conn *c, TableSnapshot *s, size_t n, const Keys *k, char **err)
+/* Q5: which of the names a pass would create are held by relations other
+ * than the parent's partitions: exact index lookups, and no query at all when
+ * nothing is to be created. */
+static bool read_taken_names(Conn *c, TableSnapshot *s, size_t n, char **err)
 {
-    char **prefixes = xcalloc(n, sizeof(char *));
+    char **names = NULL, **idx = NULL;
+    size_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        char buf[PG_NAME_MAX + 1];
-        partition_name_prefix(s[i].policy.table, s[i].policy.key_type, &s[i].policy.interval, buf);
-        prefixes[i] = xstrdup(buf);
+        if (!s[i].oid || s[i].problem)
+            continue;
+        size_t k = 0;
+        char **want = planned_partition_names(&s[i], &k);
+        names = xrealloc(names, (total + k + 1) * sizeof(char *));
+        idx = xrealloc(idx, (total + k + 1) * sizeof(char *));
+        for (size_t j = 0; j < k; j++) {
+            names[total] = want[j];
+            idx[total++] = xasprintf("%zu", i);
+        }
+        free(want);
     }
-    char *pre = array_param(prefixes, n);
-    free_strings(prefixes, n);
-    const char *params[] = {k->oids, pre};
+    if (total == 0) {
+        free(names);
+        free(idx);
+        return true;
+    }
+    char *a = array_param(names, total), *b = array_param(idx, total);
+    free_strings(names, total);
+    free_strings(idx, total);
+    char **oids = xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++)
+        oids[i] = oid_text(s[i].oid);
+    char *o = array_param(oids, n);
+    free_strings(oids, n);
+    const char *params[] = {a, b, o};
     DbResult *r = db_query(
         c,
-        "SELECT z.ord, c.relname FROM unnest($1::oid[], $2::text[])"
-        "  WITH ORDINALITY AS z(parent, prefix, ord)"
-        " JOIN pg_catalog.pg_class p ON p.oid = z.parent"
-        " JOIN pg_catalog.pg_class c ON c.relnamespace = p.relnamespace"
-        "  AND c.relname >= z.prefix::pg_catalog.name"
-        "  AND c.relname < (z.prefix || pg_catalog.chr(1114111))::pg_catalog.name"
+        "SELECT z.idx, c.relname FROM unnest($1::text[], $2::integer[]) AS z(name, idx)"
+        " JOIN pg_catalog.pg_class p ON p.oid = ($3::oid[])[z.idx + 1]"
+        " JOIN pg_catalog.pg_class c ON c.relname = z.name::pg_catalog.name"
+        "  AND c.relnamespace = p.relnamespace"
         " WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid"
-        "  AND i.inhparent = z.parent)",
-        2, params);
-    free(pre);
+        "  AND i.inhparent = p.oid)",
+        3, params);
+    free(a);
+    free(b);
+    free(o);
     if (!r)
         return fail(c, err, "relation names");
     for (int i = 0; i < db_rows(r); i++) {
-        TableSnapshot *t = &s[db_get_ll(r, i, 0, 1) - 1];
+        TableSnapshot *t = &s[db_get_ll(r, i, 0, 0)];
         t->taken_names = xrealloc(t->taken_names, (t->ntaken + 1) * sizeof(char *));
         t->taken_names[t->ntaken++] = xstrdup(db_get(r, i, 1));
     }
     db_clear(r);
+    return true;
+}
 
+/* Q6: the parents' columns, needed only to move rows out of a default partition. */
+static bool read_columns(Conn *c, TableSnapshot *s, size_t n, const Keys *k, char **err)
+{
+    bool needed = false;
+    for (size_t i = 0; i < n; i++)
+        needed = needed || s[i].default_has_rows;
+    if (!needed)
+        return true;
     const char *cparams[] = {k->oids};
-    r = db_query(c,
+    DbResult *r =
+        db_query(c,
                  "SELECT z.ord, a.attname FROM unnest($1::oid[]) WITH ORDINALITY AS"
                  " z(parent, ord) JOIN pg_catalog.pg_attribute a ON a.attrelid = z.parent AND"
                  " a.attnum > 0 AND NOT a.attisdropped ORDER BY z.ord, a.attnum",
@@ -635,15 +730,16 @@ bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *no
         return false;
     Keys k;
     keys_build(&k, s, n);
-    bool ok = read_partitions(c, s, &k, err) && read_retired(c, s, &k, err) &&
-              read_pending(c, s, &k, err) && read_names_and_columns(c, s, n, &k, err);
-    keys_free(&k);
+    bool ok =
+        read_partitions(c, s, n, err) && read_retired(c, s, &k, err) && read_pending(c, s, &k, err);
     for (size_t i = 0; ok && i < n; i++) {
         if (s[i].nparts)
             qsort(s[i].parts, s[i].nparts, sizeof(PartitionInfo), compare_parts);
         if (s[i].oid && !s[i].problem)
             ok = read_key_ranges(c, &s[i], err);
     }
+    ok = ok && read_taken_names(c, s, n, err) && read_columns(c, s, n, &k, err);
+    keys_free(&k);
     return ok;
 }
 

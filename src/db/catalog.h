@@ -32,6 +32,11 @@ bool catalog_resolve(Conn *c, const char *typed, char **schema, char **table, ch
 bool catalog_check_partitioned(Conn *c, const char *schema, const char *table, const char *column,
                                KeyType *key, char **err);
 
+/* Reads "FOR VALUES FROM (a) TO (b)" as pg_get_expr prints it into pi's
+ * bounds. timestamptz values must have been printed with the session
+ * TimeZone set to the table's zone (snapshot_zone). */
+bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi);
+
 /* One snapshot per policy, same order; now is NULL or a --now value. */
 bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now,
                        TableSnapshot **out, char **err);

@@ -7,7 +7,7 @@
 #include "core/civil.h"
 #include "core/snapshot.h"
 #include "core/strbuf.h"
-#include "db/bounds_sql.h"
+#include "db/sql_fragments.h"
 #include "db/catalog.h"
 
 static char *dup_or_null(const char *s)
@@ -115,7 +115,7 @@ bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now,
                  "  FROM pg_catalog.pg_inherits i WHERE i.inhparent = z.parent) END,"
                  " GREATEST(st.last_analyze, st.last_autoanalyze)::text"
                  " FROM unnest($1::oid[]) WITH ORDINALITY AS z(parent, ord)"
-                 " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = z.parent",
+                 " LEFT JOIN LATERAL (SELECT " STAT_TIMES("z.parent") ") st ON true",
                  2, params);
     free(arr);
     if (!r) {
@@ -177,46 +177,65 @@ static void split_range(const char *range, char **lo, char **hi)
     *hi = xasprintf("%.*s", (int)(range + len - 1 - (comma + 2)), comma + 2);
 }
 
+/* Bounds as civil text in the table's zone, from what pg_get_expr printed. */
+static void bound_texts(const Policy *p, const char *expr, PartRow *row, Sortable *sort)
+{
+    PartitionInfo pi;
+    memset(&pi, 0, sizeof(pi));
+    if (!catalog_parse_bounds(p->key_type, expr, &pi)) {
+        row->lower = xstrdup(expr);
+        return;
+    }
+    char buf[48];
+    key_format(p->key_type, pi.lower, buf);
+    row->lower = xstrdup(pi.lower_unbounded ? "MINVALUE" : buf);
+    key_format(p->key_type, pi.upper, buf);
+    row->upper = xstrdup(pi.upper_unbounded ? "MAXVALUE" : buf);
+    sort->lower_min = pi.lower_unbounded;
+    sort->lower = pi.lower;
+}
+
 bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, char **err)
 {
-    const char *params[] = {p->schema, p->table, snapshot_zone(p), key_type_name(p->key_type)};
-    DbResult *r = db_query(
-        c,
-        "WITH z AS (SELECT c.oid AS parent, $3::text AS zone, $4::text AS keytype"
-        "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-        "  WHERE n.nspname = $1 AND c.relname = $2)"
-        " SELECT ns.nspname, p.relname,"
-        "  CASE WHEN b.expr = 'DEFAULT' THEN 'default' WHEN i.inhdetachpending THEN"
-        "  'pending detach' ELSE 'attached' END,"
-        "  " CONVERT_BOUND("m[1]") ", " CONVERT_BOUND(
-            "m[2]") ","
-                    "  pg_catalog.pg_total_relation_size(p.oid), p.reltuples,"
-                    "  GREATEST(st.last_vacuum, st.last_autovacuum)::text, "
-                    "st.last_autovacuum::text,"
-                    "  st.last_analyze::text, st.last_autoanalyze::text, b.expr = 'DEFAULT', false"
-                    " FROM z JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
-                    " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid"
-                    " JOIN pg_catalog.pg_namespace ns ON ns.oid = p.relnamespace"
-                    " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = p.oid"
-                    " CROSS JOIN LATERAL (SELECT pg_catalog.pg_get_expr(p.relpartbound, p.oid) AS "
-                    "expr) b"
-                    " LEFT JOIN LATERAL pg_catalog.regexp_match(b.expr, " BOUND_REGEXP
-                    ") AS m ON true"
-                    " UNION ALL"
-                    " SELECT r.schema, r.name, r.state, r.range, NULL,"
-                    "  pg_catalog.pg_total_relation_size(rel.oid), rel.reltuples,"
-                    "  GREATEST(st.last_vacuum, st.last_autovacuum)::text, "
-                    "st.last_autovacuum::text,"
-                    "  st.last_analyze::text, st.last_autoanalyze::text, false, true"
-                    " FROM pgstrata.retired r"
-                    " JOIN pg_catalog.pg_namespace ns ON ns.nspname = r.schema"
-                    " JOIN pg_catalog.pg_class rel ON rel.relnamespace = ns.oid AND rel.relname = "
-                    "r.name"
-                    " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = rel.oid"
-                    " WHERE r.parent_schema = $1 AND r.parent_table = $2 AND NOT "
-                    "rel.relispartition",
-        4, params);
-    if (!r) {
+    const char *params[] = {p->schema, p->table};
+    const char *zone[] = {snapshot_zone(p)};
+    DbResult *r = NULL;
+    /* timestamptz bounds print in the session zone: the table's, for civil times */
+    if (db_exec_params(c, "SELECT pg_catalog.set_config('TimeZone', $1, false)", 1, zone))
+        r = db_query(
+            c,
+            "WITH z AS (SELECT c.oid AS parent"
+            "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+            "  WHERE n.nspname = $1 AND c.relname = $2)"
+            " SELECT ns.nspname, p.relname,"
+            "  CASE WHEN i.inhdetachpending THEN 'pending detach' ELSE 'attached' END,"
+            "  pg_catalog.pg_get_expr(p.relpartbound, i.inhparent),"
+            "  pg_catalog.pg_total_relation_size(p.oid), p.reltuples,"
+            "  GREATEST(st.last_vacuum, st.last_autovacuum)::text, st.last_autovacuum::text,"
+            "  st.last_analyze::text, st.last_autoanalyze::text, false"
+            " FROM z JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
+            " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid"
+            " JOIN pg_catalog.pg_namespace ns ON ns.oid = p.relnamespace"
+            " LEFT JOIN LATERAL (SELECT " STAT_TIMES(
+                "p.oid") ") st ON true"
+                         " UNION ALL"
+                         " SELECT r.schema, r.name, r.state, r.range,"
+                         "  pg_catalog.pg_total_relation_size(rel.oid), rel.reltuples,"
+                         "  GREATEST(st.last_vacuum, st.last_autovacuum)::text, "
+                         "st.last_autovacuum::text,"
+                         "  st.last_analyze::text, st.last_autoanalyze::text, true"
+                         " FROM pgstrata.retired r"
+                         " JOIN pg_catalog.pg_namespace ns ON ns.nspname = r.schema"
+                         " JOIN pg_catalog.pg_class rel ON rel.relnamespace = ns.oid AND "
+                         "rel.relname = r.name"
+                         " LEFT JOIN LATERAL (SELECT " STAT_TIMES(
+                             "rel.oid") ") st ON true"
+                                        " WHERE r.parent_schema = $1 AND r.parent_table = $2 AND "
+                                        "NOT rel.relispartition",
+            2, params);
+    bool reset = db_exec(c, "SELECT pg_catalog.set_config('TimeZone', 'UTC', false)");
+    if (!r || !reset) {
+        db_clear(r);
         *err = xasprintf("could not read the partitions: %s", conn_error(c));
         return false;
     }
@@ -225,29 +244,27 @@ bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, ch
     for (size_t i = 0; i < rows; i++) {
         int k = (int)i;
         PartRow *row = &s[i].row;
+        const char *state = db_get(r, k, 2), *bound = db_get(r, k, 3);
         row->schema = xstrdup(db_get(r, k, 0));
         row->name = xstrdup(db_get(r, k, 1));
-        const char *state = db_get(r, k, 2);
-        if (db_get_bool(r, k, 12)) {
+        if (db_get_bool(r, k, 10)) {
             row->state = retired_state_text(state);
-            split_range(db_get(r, k, 3), &row->lower, &row->upper);
+            split_range(bound, &row->lower, &row->upper);
+            if (row->lower)
+                key_parse(p->key_type, row->lower, &s[i].lower);
+        } else if (bound && strcmp(bound, "DEFAULT") == 0) {
+            row->state = "default";
+            s[i].is_default = true;
         } else {
-            row->state = strcmp(state, "default") == 0    ? "default"
-                         : strcmp(state, "attached") == 0 ? "attached"
-                                                          : "pending detach";
-            row->lower = dup_or_null(db_get(r, k, 3));
-            row->upper = dup_or_null(db_get(r, k, 4));
+            row->state = strcmp(state, "attached") == 0 ? "attached" : "pending detach";
+            bound_texts(p, bound ? bound : "", row, &s[i]);
         }
-        row->bytes = db_get_ll(r, k, 5, -1);
-        row->est_rows = db_get_double(r, k, 6, -1);
-        row->last_vacuum = dup_or_null(db_get(r, k, 7));
-        row->last_autovacuum = dup_or_null(db_get(r, k, 8));
-        row->last_analyze = dup_or_null(db_get(r, k, 9));
-        row->last_autoanalyze = dup_or_null(db_get(r, k, 10));
-        s[i].is_default = db_get_bool(r, k, 11);
-        s[i].lower_min = row->lower && strcmp(row->lower, "MINVALUE") == 0;
-        if (row->lower && !s[i].lower_min)
-            key_parse(p->key_type, row->lower, &s[i].lower);
+        row->bytes = db_get_ll(r, k, 4, -1);
+        row->est_rows = db_get_double(r, k, 5, -1);
+        row->last_vacuum = dup_or_null(db_get(r, k, 6));
+        row->last_autovacuum = dup_or_null(db_get(r, k, 7));
+        row->last_analyze = dup_or_null(db_get(r, k, 8));
+        row->last_autoanalyze = dup_or_null(db_get(r, k, 9));
     }
     db_clear(r);
     qsort(s, rows, sizeof(Sortable), compare_rows);
@@ -273,7 +290,7 @@ bool inventory_table_from_parts(Conn *c, const PolicyRow *row, const PartRow *pa
         " FROM (SELECT 1) AS one"
         " LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $3"
         " LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = $4"
-        " LEFT JOIN pg_catalog.pg_stat_all_tables st ON st.relid = c.oid",
+        " LEFT JOIN LATERAL (SELECT " STAT_TIMES("c.oid") ") st ON true",
         4, params);
     if (!r) {
         *err = xasprintf("could not read the table: %s", conn_error(c));
