@@ -110,13 +110,14 @@ static void sb_bounds(StrBuf *sb, const Ctx *c, int64_t lo, int64_t hi)
     sb_putc(sb, ')');
 }
 
-/* SQL text that sets the policy's bookkeeping column to now(). */
+/* SQL text that sets a bookkeeping time of the policy to the pass clock (so
+ * --now simulations keep a consistent history). */
 static char *touch_policy(const Ctx *c, const char *column)
 {
     StrBuf sb;
     sb_init(&sb);
-    sb_printf(&sb,
-              "UPDATE pgstrata.policy SET %s = pg_catalog.now() WHERE parent_schema = ", column);
+    sb_printf(&sb, "UPDATE pgstrata.policy SET %s = %s WHERE parent_schema = ", column,
+              c->t->now_sql);
     sb_literal(&sb, c->p->schema);
     sb_append(&sb, " AND parent_table = ");
     sb_literal(&sb, c->p->table);
@@ -977,14 +978,23 @@ static void plan_analyze(Ctx *c, size_t first)
         why = "--analyze every";
         break;
     case ANALYZE_CHANGED:
-        if (changed)
-            why = "the partition set changes in this pass, and autovacuum never analyzes a "
-                  "partitioned parent";
-        else if (!t->parent_has_stats)
+        if (!t->parent_has_stats) {
             why = "the parent has no statistics: autovacuum never analyzes a partitioned parent, "
                   "so the planner guesses row counts";
-        else if (t->stats_stale)
+        } else if ((changed || t->stats_stale) && t->analyzed_recently &&
+                   !server_has_analyze_only(c->server)) {
+            /* Without ANALYZE ONLY, analyzing the parent re-reads every partition: once a
+             * day is enough for statistics that sample the whole table. */
+            if (changed)
+                add_note(c, NULL,
+                         xstrdup("ANALYZE of the parent waits until a day after the last one: "
+                                 "before PostgreSQL 18 it re-analyzes every partition"));
+        } else if (changed) {
+            why = "the partition set changes in this pass, and autovacuum never analyzes a "
+                  "partitioned parent";
+        } else if (t->stats_stale) {
             why = "the parent's statistics predate the last change of its partition set";
+        }
         break;
     }
     if (!why)

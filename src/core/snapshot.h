@@ -84,8 +84,9 @@ typedef struct TableSnapshot {
     char **taken_names; /* relations in the schema named like our partitions, not ours */
     size_t ntaken;
 
-    bool parent_has_stats; /* inherited statistics exist, or the parent was analyzed */
-    bool stats_stale;      /* analyzed before the last partition-set change */
+    bool parent_has_stats;  /* inherited statistics exist, or the parent was analyzed */
+    bool stats_stale;       /* analyzed before the last partition-set change */
+    bool analyzed_recently; /* pgstrata analyzed it less than a day before the pass clock */
 } TableSnapshot;
 
 typedef struct ServerInfo {

@@ -233,8 +233,10 @@ static bool read_parents(Conn *c, TableSnapshot *s, size_t n, const char *now, c
         " EXISTS (SELECT 1 FROM pg_catalog.pg_statistic s WHERE s.starelid = c.oid AND"
         "  s.stainherit) OR GREATEST(pol.last_analyzed_at, st.last_analyze,"
         "  st.last_autoanalyze) IS NOT NULL,"
-        " COALESCE(pol.last_layout_change > GREATEST(pol.last_analyzed_at,"
-        "  st.last_analyze, st.last_autoanalyze), false)"
+        /* both on the pass clock, so --now simulations see their own history */
+        " COALESCE(pol.last_layout_change > pol.last_analyzed_at,"
+        "  pol.last_layout_change IS NOT NULL),"
+        " COALESCE(pol.last_analyzed_at > clock.ts - interval '1 day', false)"
         " FROM t CROSS JOIN clock"
         " LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = t.sch"
         " LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.tab"
@@ -286,6 +288,7 @@ static bool read_parents(Conn *c, TableSnapshot *s, size_t n, const char *now, c
         }
         t->parent_has_stats = db_get_bool(r, row, 14);
         t->stats_stale = db_get_bool(r, row, 15);
+        t->analyzed_recently = db_get_bool(r, row, 16);
     }
     db_clear(r);
     return true;

@@ -58,6 +58,14 @@ static bool plan_mentions(const Plan *plan, const char *needle)
     return false;
 }
 
+static bool plan_mentions_why(const Plan *plan, const char *needle)
+{
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->actions[i].why && strstr(plan->actions[i].why, needle))
+            return true;
+    return false;
+}
+
 /* Creates and attaches in pairs, starting at index `first`, for the
  * partitions named in targets; each ATTACH depends on its CREATE, each
  * CREATE on the ATTACH before it (the first on dep0). */
@@ -179,8 +187,8 @@ static void test_empty_daily(void **state)
     assert_string_equal(book_at(a, 0), "DELETE FROM pgstrata.pending WHERE schema = 'public' AND "
                                        "name = 'events_p20261122'");
     assert_string_equal(book_at(a, 1), "UPDATE pgstrata.policy SET last_layout_change = "
-                                       "pg_catalog.now() WHERE parent_schema = 'public' AND "
-                                       "parent_table = 'events'");
+                                       "'2026-11-22 03:00:00+00'::timestamptz WHERE "
+                                       "parent_schema = 'public' AND parent_table = 'events'");
     assert_contains(a->why, "[2026-11-22 00:00:00, 2026-11-23 00:00:00)");
     assert_contains(a->lock, "SHARE UPDATE EXCLUSIVE on public.events");
     assert_non_null(c->lock);
@@ -277,7 +285,7 @@ static void test_time_zone_daily(void **state)
                         "\"public\".\"events_p20260308\" FOR VALUES FROM (('2026-03-08 "
                         "00:00:00'::timestamp AT TIME ZONE 'America/New_York')) TO (('2026-03-09 "
                         "00:00:00'::timestamp AT TIME ZONE 'America/New_York'))");
-    assert_false(plan_mentions(&plan, "+00'"));
+    assert_false(plan_mentions(&plan, "+00')")); /* no UTC bound literal */
     plan_free(&plan);
     snapshot_free(&t);
 }
@@ -459,7 +467,7 @@ static void test_date_key(void **state)
                                       "\"public\".\"events_p20261122\" FOR VALUES FROM "
                                       "('2026-11-22') TO ('2026-11-23')");
     assert_contains(book_at(act_at(&plan, 0), 0), "'2026-11-22', '2026-11-23')");
-    assert_false(plan_mentions(&plan, "+00'"));
+    assert_false(plan_mentions(&plan, "+00')")); /* no UTC bound literal */
     assert_false(plan_mentions(&plan, "AT TIME ZONE"));
     plan_free(&plan);
 
@@ -485,7 +493,7 @@ static void test_timestamp_key(void **state)
                         "ALTER TABLE \"public\".\"events\" ATTACH PARTITION "
                         "\"public\".\"events_p20261122\" FOR VALUES FROM ('2026-11-22 00:00:00') "
                         "TO ('2026-11-23 00:00:00')");
-    assert_false(plan_mentions(&plan, "+00'"));
+    assert_false(plan_mentions(&plan, "+00')")); /* no UTC bound literal */
     assert_false(plan_mentions(&plan, "AT TIME ZONE"));
     plan_free(&plan);
 
@@ -1636,6 +1644,17 @@ static void test_analyze(void **state)
     static TableSnapshot t;
     static Plan plan;
 
+    /* changed, with a recent analyze: a pass that changes the set says why it waits. */
+    fx_init(&t, KEY_TIMESTAMPTZ, "1 day", "2026-11-22 03:00:00");
+    t.parent_has_stats = true;
+    t.analyzed_recently = true;
+    fx_plan(&plan, &t);
+    assert_int_equal(fx_count(&plan, ACT_ANALYZE), 0);
+    assert_int_equal(fx_count(&plan, ACT_SKIP), 1);
+    assert_true(plan_mentions_why(&plan, "waits until a day after the last one"));
+    plan_free(&plan);
+    snapshot_free(&t);
+
     /* never: not even after changes. */
     fx_init(&t, KEY_TIMESTAMPTZ, "1 day", "2026-11-22 03:00:00");
     fx_option(&t, POPT_ANALYZE, "never");
@@ -1682,6 +1701,17 @@ static void test_analyze(void **state)
     assert_string_equal(sql_at(act_at(&plan, 0), 0), "ANALYZE \"public\".\"events\"");
     assert_contains(act_at(&plan, 0)->lock, "each partition");
     plan_free(&plan);
+
+    /* Analyzed less than a day ago: before 18, stale statistics wait for the next day
+     * (re-analyzing every partition each pass is the cost), while 18 analyzes at once. */
+    t.analyzed_recently = true;
+    fx_plan(&plan, &t);
+    assert_int_equal(plan.n, 0);
+    plan_free(&plan);
+    fx_plan_with(&plan, &t, 180000, &o);
+    FX_KINDS(&plan, ACT_ANALYZE);
+    plan_free(&plan);
+    t.analyzed_recently = false;
 
     /* A pass that only forgets bookkeeping changes nothing to analyze. */
     t.stats_stale = false;
