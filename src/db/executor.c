@@ -68,9 +68,29 @@ static bool run_list(Conn *c, const StrList *l)
     return true;
 }
 
+/* BEGIN, the statements of both lists, COMMIT: one round trip. All of it is
+ * SQL the planner built with every name and value quoted. */
+static bool run_transaction(Conn *c, const StrList *first, const StrList *then)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "BEGIN;\n");
+    for (size_t i = 0; i < first->n; i++)
+        sb_printf(&sb, "%s;\n", first->items[i]);
+    for (size_t i = 0; i < then->n; i++)
+        sb_printf(&sb, "%s;\n", then->items[i]);
+    sb_append(&sb, "COMMIT");
+    bool ok = db_exec_script(c, sb.data);
+    sb_free(&sb);
+    if (!ok)
+        db_exec(c, "ROLLBACK"); /* a successful ROLLBACK keeps the error to report */
+    return ok;
+}
+
 /* One attempt at an action's statements; false with the error in c. */
 static bool attempt_main(Conn *c, const Action *a, bool retry)
 {
+    static const StrList none = {NULL, 0};
     if (a->autocommit) {
         bool ok;
         if (retry && a->retry_sql) {
@@ -84,17 +104,10 @@ static bool attempt_main(Conn *c, const Action *a, bool retry)
         if (!ok)
             return false;
         failpoint(a, "after-sql");
-        if (!db_exec(c, "BEGIN") || !run_list(c, &a->book_sql) || !db_exec(c, "COMMIT")) {
-            db_exec(c, "ROLLBACK");
-            return false;
-        }
-        return true;
+        return run_transaction(c, &a->book_sql, &none);
     }
-    if (!db_exec(c, "BEGIN") || !run_list(c, &a->sql) || !run_list(c, &a->book_sql) ||
-        !db_exec(c, "COMMIT")) {
-        db_exec(c, "ROLLBACK"); /* a successful ROLLBACK keeps the error to report */
+    if (!run_transaction(c, &a->sql, &a->book_sql))
         return false;
-    }
     failpoint(a, "after-commit");
     return true;
 }
@@ -136,9 +149,9 @@ static bool run_archive(Conn *c, const Action *a, char **why)
         *why = error_text(c);
         return false;
     }
-    if (!db_exec(c, "BEGIN") || !run_list(c, &a->book_sql) || !db_exec(c, "COMMIT")) {
+    static const StrList none = {NULL, 0};
+    if (!run_transaction(c, &a->book_sql, &none)) {
         *why = error_text(c);
-        db_exec(c, "ROLLBACK");
         return false;
     }
     return true;
@@ -172,14 +185,24 @@ static bool check_guard(Conn *c, const Action *a, char **why)
     return false;
 }
 
+/* The lock_timeout the session has now, so it is set only when it changes. */
+static int session_lock_timeout = -1;
+
 /* Runs one action with its retries. *attempts and *why (on failure) are set. */
 static bool run_action(Conn *c, const Action *a, const ExecOptions *o, int *attempts, int *retries,
                        char **why)
 {
-    char set[64];
-    snprintf(set, sizeof(set), "SET lock_timeout = %d", a->lock_timeout_ms);
     *attempts = 0;
-    if (!db_exec(c, set) || !run_list(c, &a->pre_sql)) {
+    if (a->lock_timeout_ms != session_lock_timeout) {
+        char set[64];
+        snprintf(set, sizeof(set), "SET lock_timeout = %d", a->lock_timeout_ms);
+        if (!db_exec(c, set)) {
+            *why = error_text(c);
+            return false;
+        }
+        session_lock_timeout = a->lock_timeout_ms;
+    }
+    if (!run_list(c, &a->pre_sql)) {
         *why = error_text(c);
         return false;
     }
@@ -249,6 +272,7 @@ static void audit(Conn *c, const ExecOptions *o, const Action *a, Outcome out, d
 void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res)
 {
     Outcome *done = xcalloc(plan->n + 1, sizeof(Outcome));
+    session_lock_timeout = -1;
     srand((unsigned int)(getpid() ^ (unsigned int)time(NULL)));
     memset(res, 0, sizeof(*res));
     for (size_t i = 0; i < plan->n; i++) {
