@@ -112,8 +112,8 @@ int cmd_create(Cli *cli)
         char *disp = ident_display(p.schema, p.table);
         char *ret = policy_retention_text(&p);
         char *pre = policy_premake_text(&p);
-        printf("registered %s: %s partitions on %s (%s), premake %s, retention %s%s%s\n", disp, iv,
-               p.column, key_type_name(p.key_type), pre, ret ? ret : "none", ret ? ", " : "",
+        printf("registered %s: a partition per %s of %s (%s), premake %s, retention %s%s%s\n", disp,
+               iv, p.column, key_type_name(p.key_type), pre, ret ? ret : "none", ret ? ", " : "",
                ret ? retention_mode_name(p.retention_mode) : "");
         free(disp);
         free(ret);

@@ -16,7 +16,7 @@
 /* One pgstrata at a time per table: a session advisory lock, released by
  * the server if this process dies. One query for all tables; with --wait,
  * tables are locked in a fixed order so two waiting runs cannot deadlock.
- * Returns which tables we hold. */
+ * Returns which tables we hold, or NULL when the locks could not be asked for. */
 static bool *lock_tables(Conn *c, const Policy *p, size_t n, bool wait)
 {
     bool *held = xcalloc(n + 1, sizeof(bool));
@@ -37,8 +37,11 @@ static bool *lock_tables(Conn *c, const Policy *p, size_t n, bool wait)
                                   " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY"
                                   " AS z(s, t, ord)",
                            2, params);
-    if (!r)
+    if (!r) {
         cli_error("could not take the maintenance locks: %s", conn_error(c));
+        free(held);
+        held = NULL;
+    }
     for (int i = 0; i < db_rows(r); i++)
         held[db_get_ll(r, i, 0, 1) - 1] = wait || db_get_bool(r, i, 1);
     db_clear(r);
@@ -116,6 +119,8 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
     bool *held = NULL;
     if (execute) {
         held = lock_tables(c, policies, n, cli->wait);
+        if (!held)
+            return EXIT_FAILED;
         for (size_t i = 0; i < n; i++) {
             if (held[i])
                 continue;

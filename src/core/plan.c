@@ -33,7 +33,7 @@ const char *action_kind_name(ActionKind k)
     case ACT_ANALYZE:
         return "analyze";
     case ACT_SKIP:
-        return "skip";
+        return "note";
     case ACT_ERROR:
         return "error";
     }

@@ -25,7 +25,7 @@
  *         "kind":            string,         action_kind_name(): "create", "attach",
  *                                            "move-default-rows", "detach", "finalize-detach",
  *                                            "archive", "set-schema", "drop", "drop-leftover",
- *                                            "forget", "analyze", "skip", "error"
+ *                                            "forget", "analyze", "note", "error"
  *         "target":          string | null,  the relation acted on
  *         "why":             string | null,
  *         "lock":            string | null,  the lock taken, in words

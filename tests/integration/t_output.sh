@@ -65,13 +65,13 @@ is "$(jsonq "$plan_json" "SELECT count(*) FROM doc, json_array_elements(j->'acti
                             WHERE json_typeof(a->'sql') <> 'array' OR coalesce(a->>'why', '') = ''
                                OR coalesce(a->>'table', '') = '' OR coalesce(a->>'kind', '') = ''")" 0 \
     "every action has table, kind, an sql array and why"
-# Notes (kind skip: dd's detached tables wait for their drop delay) run nothing.
+# Notes (kind note: dd's detached tables wait for their drop delay) run nothing.
 is "$(jsonq "$plan_json" "SELECT count(*) FROM doc, json_array_elements(j->'actions') a
-                            WHERE a->>'kind' <> 'skip'
+                            WHERE a->>'kind' <> 'note'
                               AND (json_array_length(a->'sql') = 0 OR coalesce(a->>'lock', '') = '')")" 0 \
     "every action that runs has SQL and says what it locks"
 is "$(jsonq "$plan_json" "SELECT count(*) || ' ' || sum(json_array_length(a->'sql')) FROM doc, json_array_elements(j->'actions') a
-                            WHERE a->>'kind' = 'skip'")" "3 0" "the three notes carry no SQL"
+                            WHERE a->>'kind' = 'note'")" "3 0" "the three notes carry no SQL"
 is "$(jsonq "$plan_json" "SELECT count(*) FROM doc, json_array_elements(j->'actions') a,
                                  json_array_elements(a->'sql') s WHERE json_typeof(s) <> 'string'")" 0 \
     "every sql element is a string"
@@ -116,7 +116,7 @@ is "$RUN_RC" 0 "maintain --json exits 0"
 parses "$RUN_OUT" "maintain --json parses"
 is "$(jsonq "$RUN_OUT" "SELECT concat_ws(' ', j->>'tables', j->>'failed', j->>'skipped_tables',
                                           (j->>'ok')::int = (SELECT count(*) FROM json_array_elements(j->'plan'->'actions') a
-                                                             WHERE a->>'kind' <> 'skip')) FROM doc")" \
+                                                             WHERE a->>'kind' <> 'note')) FROM doc")" \
     "4 0 0 t" "maintain --json: 4 tables, no failure, every action done"
 
 run "$PGSTRATA" ls --json --now '2026-03-06'

@@ -34,6 +34,25 @@ run "$PGSTRATA" plan --now '2026-05-11'
 like "$RUN_OUT" 'DETACH PARTITION "public"."ev_p20260507" CONCURRENTLY' \
     "PostgreSQL 15: DETACH ... CONCURRENTLY planned"
 
+# Connecting like every PostgreSQL tool: a service file, a conninfo string, a URI.
+printf '[strata_test]\nhost=%s\nport=%s\ndbname=%s\nuser=%s\n' "$PGHOST" "$PGPORT" "$PGDATABASE" \
+    "$PGUSER" >"$TEST_TMPDIR/pg_service.conf"
+PGSERVICEFILE="$TEST_TMPDIR/pg_service.conf" run env -u PGHOST -u PGPORT -u PGDATABASE \
+    "$PGSTRATA" -d service=strata_test ls
+is "$RUN_RC" 0 "connects through a service file (-d service=...)"
+like "$RUN_OUT" 'public\.ev' "the service's database is the one read"
+run env -u PGDATABASE "$PGSTRATA" -d "host=$PGHOST port=$PGPORT dbname=$PGDATABASE" ls
+is "$RUN_RC" 0 "connects with a conninfo string"
+run env -u PGHOST -u PGPORT -u PGDATABASE "$PGSTRATA" \
+    -d "postgresql:///$PGDATABASE?host=$PGHOST&port=$PGPORT" ls
+is "$RUN_RC" 0 "connects with a URI"
+run env -u PGDATABASE "$PGSTRATA" -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d "$PGDATABASE" ls
+is "$RUN_RC" 0 "connects with -h -p -U -d"
+run "$PGSTRATA" -d "dbname=no_such_db" ls
+is "$RUN_RC" 3 "a database that does not exist: exit 3"
+like "$RUN_ERR" '^pgstrata: error: could not connect: .*"no_such_db" does not exist' \
+    "the connection error says what failed"
+
 # The session as the server sees it: application_name and an empty search_path.
 q "create table probe_seen (app text, path text)" >/dev/null
 q "create function public.seen() returns event_trigger language plpgsql as \$\$

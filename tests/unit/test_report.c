@@ -372,7 +372,7 @@ static void test_plan_json(void **state)
     assert_int_equal(cJSON_GetArraySize(get(a1, "bookkeeping_sql")), 0);
 
     const cJSON *a2 = cJSON_GetArrayItem(acts, 2);
-    assert_string_equal(get_str(a2, "kind"), "skip");
+    assert_string_equal(get_str(a2, "kind"), "note");
     assert_true(cJSON_IsNull(get(a2, "lock")));
 
     const cJSON *a3 = cJSON_GetArrayItem(acts, 3);
