@@ -84,7 +84,8 @@ static int count_errors(const Plan *plan)
     return n;
 }
 
-/* Plans the given policies. held (may be NULL) says which to include. */
+/* Plans the given policies. held (NULL for a plan that only prints) says
+ * which to include; a pass that runs also refreshes the bound cache. */
 static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n, const bool *held,
                        bool creation_only, Plan *plan)
 {
@@ -95,7 +96,7 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n
             chosen[k++] = policies[i]; /* shallow: snapshots copy what they keep */
     TableSnapshot *snaps = NULL;
     char *err = NULL;
-    bool ok = catalog_snapshots(c, chosen, k, cli->now, &snaps, &err);
+    bool ok = catalog_snapshots(c, chosen, k, cli->now, held != NULL, &snaps, &err);
     if (!ok) {
         cli_error("%s", err);
         free(err);
@@ -161,6 +162,13 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
     ExecResult res;
     exec_plan(c, &plan, &eo, &res);
     mark_maintained(c, policies, n, held);
+    bool retired = false;
+    for (size_t i = 0; i < plan.n; i++)
+        retired = retired || plan.actions[i].kind == ACT_DETACH ||
+                  plan.actions[i].kind == ACT_FINALIZE || plan.actions[i].kind == ACT_DROP_LEFTOVER;
+    if (retired && !catalog_forget_old_bounds(c))
+        fprintf(stderr, "pgstrata: warning: could not prune pgstrata.bound_cache: %s\n",
+                conn_error(c));
     size_t tables = 0;
     for (size_t i = 0; i < n; i++)
         tables += held[i];

@@ -463,6 +463,17 @@ static bool creation_start(Ctx *c, int64_t *from)
     return true;
 }
 
+/* The name of the cell starting at lo. A cell that does not start on the grid
+ * (after partitions made by hand or under another interval) also gets the
+ * time of day, so it cannot take the name of the aligned cell that day. */
+static void cell_name(const Policy *p, int64_t lo, char name[PG_NAME_MAX + 1])
+{
+    static const PartInterval minute = {UNIT_MINUTE, 1};
+    bool off_grid = key_type_is_time(p->key_type) && p->interval.unit != UNIT_MINUTE &&
+                    grid_floor(&p->interval, lo) != lo;
+    partition_name(p->table, p->key_type, off_grid ? &minute : &p->interval, lo, name);
+}
+
 char **planned_partition_names(const TableSnapshot *t, size_t *n)
 {
     const Policy *p = &t->policy;
@@ -489,7 +500,7 @@ char **planned_partition_names(const TableSnapshot *t, size_t *n)
         if (key_overflows(p->key_type, hi))
             break;
         char name[PG_NAME_MAX + 1];
-        partition_name(p->table, p->key_type, &p->interval, lo, name);
+        cell_name(p, lo, name);
         names = xrealloc(names, (*n + 1) * sizeof(char *));
         names[(*n)++] = xstrdup(name);
     }
@@ -543,7 +554,7 @@ static void plan_creation(Ctx *c)
             break;
         }
         char name[PG_NAME_MAX + 1];
-        partition_name(p->table, p->key_type, &p->interval, lo, name);
+        cell_name(p, lo, name);
         size_t k;
         const PendingInfo *pd = find_leftover(t, name, &k);
         bool default_rows =

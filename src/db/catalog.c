@@ -395,8 +395,44 @@ bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi)
 }
 
 /* Q2 for the tables whose civil times are in one zone. */
+bool catalog_forget_old_bounds(Conn *c)
+{
+    return db_exec(c, "DELETE FROM pgstrata.bound_cache bc WHERE NOT EXISTS"
+                      " (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = bc.relid)");
+}
+
+/* Bounds deparsed in this pass, for pgstrata.bound_cache. */
+typedef struct FreshBounds {
+    StrList relid, xmin, bound;
+} FreshBounds;
+
+/* Remembers the bounds deparsed in this pass, and forgets those of tables
+ * that are gone. A failure here only costs speed: say so and go on. */
+static void write_bound_cache(Conn *c, FreshBounds *f, const char *zone)
+{
+    if (f->relid.n == 0)
+        return;
+    char *a = db_text_array((const char *const *)f->relid.items, f->relid.n);
+    char *b = db_text_array((const char *const *)f->xmin.items, f->xmin.n);
+    char *d = db_text_array((const char *const *)f->bound.items, f->bound.n);
+    const char *params[] = {a, b, zone, d};
+    if (!db_exec_params(c,
+                        "INSERT INTO pgstrata.bound_cache (relid, row_xmin, zone, bound)"
+                        " SELECT r, x, $3, b FROM unnest($1::oid[], $2::xid[], $4::text[])"
+                        "  AS u(r, x, b)"
+                        " ON CONFLICT (relid) DO UPDATE SET row_xmin = EXCLUDED.row_xmin,"
+                        " zone = EXCLUDED.zone, bound = EXCLUDED.bound",
+                        4, params) ||
+        !catalog_forget_old_bounds(c))
+        fprintf(stderr, "pgstrata: warning: could not update pgstrata.bound_cache: %s\n",
+                conn_error(c));
+    free(a);
+    free(b);
+    free(d);
+}
+
 static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const char *zone,
-                                    char **err)
+                                    bool remember, char **err)
 {
     char **oids = xcalloc(n + 1, sizeof(char *)), **idx = xcalloc(n + 1, sizeof(char *));
     char **types = xcalloc(n + 1, sizeof(char *));
@@ -414,20 +450,24 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
     free_strings(idx, k);
     free_strings(types, k);
     const char *setp[] = {zone};
-    const char *params[] = {arr, arr_idx, arr_types};
+    const char *params[] = {arr, arr_idx, arr_types, zone};
     DbResult *r = NULL;
     if (db_exec_params(c, "SELECT pg_catalog.set_config('TimeZone', $1, false)", 1, setp))
         r = db_query(c,
                      "SELECT z.idx, p.relname, i.inhdetachpending,"
-                     /* the parent as deparse context: one relation to look up, not each */
-                     " pg_catalog.pg_get_expr(p.relpartbound, i.inhparent),"
+                     /* deparse only what the cache does not hold for this row version;
+                      * the parent as context: one relation to look up, not each */
+                     " COALESCE(bc.bound, pg_catalog.pg_get_expr(p.relpartbound, i.inhparent)),"
                      /* integer keys: which partitions can hold max(key) (opens each) */
                      " CASE WHEN z.keytype IN ('integer', 'bigint') THEN"
-                     " pg_catalog.pg_relation_size(p.oid) > 0 END"
+                     " pg_catalog.pg_relation_size(p.oid) > 0 END,"
+                     " bc.relid IS NULL, p.oid, p.xmin"
                      " FROM unnest($1::oid[], $2::integer[], $3::text[]) AS z(parent, idx, keytype)"
                      " JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
-                     " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid",
-                     3, params);
+                     " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid"
+                     " LEFT JOIN pgstrata.bound_cache bc ON bc.relid = p.oid"
+                     "  AND bc.row_xmin = p.xmin AND bc.zone = $4",
+                     4, params);
     free(arr);
     free(arr_idx);
     free(arr_types);
@@ -436,6 +476,8 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
         db_clear(r);
         return fail(c, err, "the partitions");
     }
+    FreshBounds fresh;
+    memset(&fresh, 0, sizeof(fresh));
     int rows = db_rows(r);
     for (int i = 0; i < rows; i++) {
         TableSnapshot *t = &s[db_get_ll(r, i, 0, 0)];
@@ -450,20 +492,29 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
         pi->has_pages = db_get_bool(r, i, 4);
         if (!pi->is_default && expr)
             pi->bounded = catalog_parse_bounds(t->policy.key_type, expr, pi);
+        if (remember && expr && db_get_bool(r, i, 5)) {
+            strlist_add(&fresh.relid, xstrdup(db_get(r, i, 6)));
+            strlist_add(&fresh.xmin, xstrdup(db_get(r, i, 7)));
+            strlist_add(&fresh.bound, xstrdup(expr));
+        }
     }
     db_clear(r);
+    write_bound_cache(c, &fresh, zone);
+    strlist_free(&fresh.relid);
+    strlist_free(&fresh.xmin);
+    strlist_free(&fresh.bound);
     return true;
 }
 
 /* Q2: every partition of every parent, one query per distinct zone (usually one). */
-static bool read_partitions(Conn *c, TableSnapshot *s, size_t n, char **err)
+static bool read_partitions(Conn *c, TableSnapshot *s, size_t n, bool remember, char **err)
 {
     for (size_t i = 0; i < n; i++) {
         const char *zone = snapshot_zone(&s[i].policy);
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = strcmp(snapshot_zone(&s[j].policy), zone) == 0;
-        if (!seen && !read_partitions_in_zone(c, s, n, zone, err))
+        if (!seen && !read_partitions_in_zone(c, s, n, zone, remember, err))
             return false;
     }
     return true;
@@ -720,7 +771,7 @@ static bool read_key_ranges(Conn *c, TableSnapshot *t, char **err)
     return key_type_is_time(p->key_type) || read_max_key(c, t, err);
 }
 
-bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now,
+bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now, bool remember,
                        TableSnapshot **out, char **err)
 {
     TableSnapshot *s = xcalloc(n + 1, sizeof(TableSnapshot));
@@ -733,8 +784,8 @@ bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *no
         return false;
     Keys k;
     keys_build(&k, s, n);
-    bool ok =
-        read_partitions(c, s, n, err) && read_retired(c, s, &k, err) && read_pending(c, s, &k, err);
+    bool ok = read_partitions(c, s, n, remember, err) && read_retired(c, s, &k, err) &&
+              read_pending(c, s, &k, err);
     for (size_t i = 0; ok && i < n; i++) {
         if (s[i].nparts)
             qsort(s[i].parts, s[i].nparts, sizeof(PartitionInfo), compare_parts);

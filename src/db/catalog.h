@@ -37,9 +37,15 @@ bool catalog_check_partitioned(Conn *c, const char *schema, const char *table, c
  * TimeZone set to the table's zone (snapshot_zone). */
 bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi);
 
-/* One snapshot per policy, same order; now is NULL or a --now value. */
-bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now,
+/* One snapshot per policy, same order; now is NULL or a --now value.
+ * remember: write the bounds deparsed in this read to pgstrata.bound_cache
+ * (maintain does; read-only commands only use it). */
+bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now, bool remember,
                        TableSnapshot **out, char **err);
 void snapshots_free(TableSnapshot *s, size_t n);
+
+/* Drops cached bounds of tables that are no longer partitions (after a pass
+ * that detached or dropped some). */
+bool catalog_forget_old_bounds(Conn *c);
 
 #endif

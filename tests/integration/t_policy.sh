@@ -30,16 +30,41 @@ partitions() {
 # ---- init ------------------------------------------------------------------------
 run "$PGSTRATA" init
 is "$RUN_RC" 0 "init exits 0"
-is "$RUN_OUT" "installed pgstrata schema version 1" "first init installs version 1"
+is "$RUN_OUT" "installed pgstrata schema version 2" "first init installs the latest version, 2"
 run "$PGSTRATA" init
 is "$RUN_RC" 0 "second init exits 0"
-is "$RUN_OUT" "pgstrata schema is up to date (version 1)" "second init: up to date"
+is "$RUN_OUT" "pgstrata schema is up to date (version 2)" "second init: up to date"
 run "$PGSTRATA" init
-is "$RUN_OUT" "pgstrata schema is up to date (version 1)" "third init: still up to date"
-is "$(q "SELECT string_agg(version::text, ',') FROM pgstrata.schema_version")" 1 "schema_version holds exactly version 1"
+is "$RUN_OUT" "pgstrata schema is up to date (version 2)" "third init: still up to date"
+is "$(q "SELECT string_agg(version::text, ',' ORDER BY version) FROM pgstrata.schema_version")" \
+    "1,2" "schema_version records each version applied"
 is "$(q "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
           WHERE relnamespace = 'pgstrata'::regnamespace AND relkind = 'r'")" \
-    "audit,pending,policy,retired,schema_version" "the five tables of schema pgstrata"
+    "audit,bound_cache,pending,policy,retired,schema_version" "the six tables of schema pgstrata"
+
+# An older schema (version 1: no bound_cache) is upgraded in place, policies kept;
+# commands other than init refuse to run on it and say what to do.
+q "INSERT INTO pgstrata.policy (parent_schema, parent_table, key_column, key_type,
+     part_interval, premake) VALUES ('public', 'kept_policy', 'ts', 'timestamptz', '1 day', '4')" >/dev/null
+q "DROP TABLE pgstrata.bound_cache; DELETE FROM pgstrata.schema_version WHERE version = 2" >/dev/null
+run "$PGSTRATA" policy list
+is "$RUN_RC" 1 "a command on a version 1 schema: exit 1"
+is "$RUN_ERR" 'pgstrata: error: the pgstrata schema is version 1 and this pgstrata needs 2; run "pgstrata init" to upgrade it' \
+    "a command on a version 1 schema says to run init"
+run "$PGSTRATA" init
+is "$RUN_RC" 0 "init upgrades version 1"
+is "$RUN_OUT" "upgraded pgstrata schema from version 1 to 2" "init says what it upgraded"
+is "$(q "SELECT count(*) FROM pgstrata.bound_cache")" 0 "the upgrade made bound_cache"
+is "$(q "SELECT count(*) FROM pgstrata.policy WHERE parent_table = 'kept_policy'")" 1 \
+    "the upgrade kept the policies"
+q "DELETE FROM pgstrata.policy WHERE parent_table = 'kept_policy'" >/dev/null
+
+# A schema newer than this binary: init refuses and changes nothing.
+q "INSERT INTO pgstrata.schema_version (version, installed_by) VALUES (99, 'pgstrata 9.9')" >/dev/null
+run "$PGSTRATA" init
+is "$RUN_RC" 1 "init on a newer schema: exit 1"
+like "$RUN_ERR" 'schema in this database is version 99, newer than this pgstrata' "init names the newer version"
+q "DELETE FROM pgstrata.schema_version WHERE version = 99" >/dev/null
 run "$PGSTRATA" init extra
 is "$RUN_RC" 2 "init with an argument: exit 2"
 is "$RUN_ERR" "pgstrata: error: \"pgstrata init\" takes no arguments
