@@ -395,6 +395,11 @@ bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi)
 }
 
 /* Q2 for the tables whose civil times are in one zone. */
+bool catalog_forget_all_bounds(Conn *c)
+{
+    return db_exec(c, "DELETE FROM pgstrata.bound_cache");
+}
+
 bool catalog_forget_old_bounds(Conn *c)
 {
     return db_exec(c, "DELETE FROM pgstrata.bound_cache bc WHERE NOT EXISTS"
@@ -403,7 +408,7 @@ bool catalog_forget_old_bounds(Conn *c)
 
 /* Bounds deparsed in this pass, for pgstrata.bound_cache. */
 typedef struct FreshBounds {
-    StrList relid, xmin, bound;
+    StrList relid, xmin, relname, bound;
 } FreshBounds;
 
 /* Remembers the bounds deparsed in this pass, and forgets those of tables
@@ -415,20 +420,22 @@ static void write_bound_cache(Conn *c, FreshBounds *f, const char *zone)
     char *a = db_text_array((const char *const *)f->relid.items, f->relid.n);
     char *b = db_text_array((const char *const *)f->xmin.items, f->xmin.n);
     char *d = db_text_array((const char *const *)f->bound.items, f->bound.n);
-    const char *params[] = {a, b, zone, d};
+    char *e = db_text_array((const char *const *)f->relname.items, f->relname.n);
+    const char *params[] = {a, b, zone, d, e};
     if (!db_exec_params(c,
-                        "INSERT INTO pgstrata.bound_cache (relid, row_xmin, zone, bound)"
-                        " SELECT r, x, $3, b FROM unnest($1::oid[], $2::xid[], $4::text[])"
-                        "  AS u(r, x, b)"
+                        "INSERT INTO pgstrata.bound_cache (relid, row_xmin, zone, relname, bound)"
+                        " SELECT r, x, $3, n, b FROM unnest($1::oid[], $2::xid[], $4::text[],"
+                        "  $5::text[]) AS u(r, x, b, n)"
                         " ON CONFLICT (relid) DO UPDATE SET row_xmin = EXCLUDED.row_xmin,"
-                        " zone = EXCLUDED.zone, bound = EXCLUDED.bound",
-                        4, params) ||
+                        " zone = EXCLUDED.zone, relname = EXCLUDED.relname, bound = EXCLUDED.bound",
+                        5, params) ||
         !catalog_forget_old_bounds(c))
         fprintf(stderr, "pgstrata: warning: could not update pgstrata.bound_cache: %s\n",
                 conn_error(c));
     free(a);
     free(b);
     free(d);
+    free(e);
 }
 
 static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const char *zone,
@@ -454,19 +461,23 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
     DbResult *r = NULL;
     if (db_exec_params(c, "SELECT pg_catalog.set_config('TimeZone', $1, false)", 1, setp))
         r = db_query(c,
-                     "SELECT z.idx, p.relname, i.inhdetachpending,"
-                     /* deparse only what the cache does not hold for this row version;
-                      * the parent as context: one relation to look up, not each */
-                     " COALESCE(bc.bound, pg_catalog.pg_get_expr(p.relpartbound, i.inhparent)),"
+                     /* a cached row stands for the partition while its pg_inherits row is
+                      * the same version; only the others are read from pg_class and
+                      * deparsed (the parent as context: one relation to look up) */
+                     "SELECT z.idx, CASE WHEN bc.relid IS NULL THEN (SELECT p.relname FROM"
+                     "  pg_catalog.pg_class p WHERE p.oid = i.inhrelid) ELSE bc.relname END,"
+                     " i.inhdetachpending,"
+                     " CASE WHEN bc.relid IS NULL THEN (SELECT pg_catalog.pg_get_expr("
+                     "  p.relpartbound, i.inhparent) FROM pg_catalog.pg_class p"
+                     "  WHERE p.oid = i.inhrelid) ELSE bc.bound END,"
                      /* integer keys: which partitions can hold max(key) (opens each) */
                      " CASE WHEN z.keytype IN ('integer', 'bigint') THEN"
-                     " pg_catalog.pg_relation_size(p.oid) > 0 END,"
-                     " bc.relid IS NULL, p.oid, p.xmin"
+                     " pg_catalog.pg_relation_size(i.inhrelid) > 0 END,"
+                     " bc.relid IS NULL, i.inhrelid, i.xmin"
                      " FROM unnest($1::oid[], $2::integer[], $3::text[]) AS z(parent, idx, keytype)"
                      " JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
-                     " JOIN pg_catalog.pg_class p ON p.oid = i.inhrelid"
-                     " LEFT JOIN pgstrata.bound_cache bc ON bc.relid = p.oid"
-                     "  AND bc.row_xmin = p.xmin AND bc.zone = $4",
+                     " LEFT JOIN pgstrata.bound_cache bc ON bc.relid = i.inhrelid"
+                     "  AND bc.row_xmin = i.xmin AND bc.zone = $4",
                      4, params);
     free(arr);
     free(arr_idx);
@@ -495,6 +506,7 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
         if (remember && expr && db_get_bool(r, i, 5)) {
             strlist_add(&fresh.relid, xstrdup(db_get(r, i, 6)));
             strlist_add(&fresh.xmin, xstrdup(db_get(r, i, 7)));
+            strlist_add(&fresh.relname, xstrdup(pi->name));
             strlist_add(&fresh.bound, xstrdup(expr));
         }
     }
@@ -502,6 +514,7 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
     write_bound_cache(c, &fresh, zone);
     strlist_free(&fresh.relid);
     strlist_free(&fresh.xmin);
+    strlist_free(&fresh.relname);
     strlist_free(&fresh.bound);
     return true;
 }

@@ -47,5 +47,9 @@ void snapshots_free(TableSnapshot *s, size_t n);
 /* Drops cached bounds of tables that are no longer partitions (after a pass
  * that detached or dropped some). */
 bool catalog_forget_old_bounds(Conn *c);
+/* Drops every cached bound: a partition renamed by hand keeps its pg_inherits
+ * row, so its cached name is stale until this runs (after an action found a
+ * relation missing). */
+bool catalog_forget_all_bounds(Conn *c);
 
 #endif

@@ -112,7 +112,9 @@ static const char *const session_setup =
     " pg_catalog.set_config('TimeZone', 'UTC', false),"
     " pg_catalog.set_config('DateStyle', 'ISO, YMD', false),"
     " pg_catalog.set_config('IntervalStyle', 'postgres', false),"
-    " pg_catalog.set_config('extra_float_digits', '3', false)";
+    " pg_catalog.set_config('extra_float_digits', '3', false),"
+    /* catalog queries never gain from JIT, and compiling costs more than they run */
+    " pg_catalog.set_config('jit', 'off', false)";
 
 Conn *conn_open(const ConnOptions *o, char **err)
 {

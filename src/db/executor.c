@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/strbuf.h"
+#include "db/catalog.h"
 
 typedef enum Outcome { OUT_OK, OUT_FAILED, OUT_SKIPPED } Outcome;
 
@@ -313,6 +314,11 @@ void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res)
                        attempts > 1 ? ", retried" : "");
         } else {
             res->failed++;
+            /* A relation missing may be a partition renamed by hand: its cached name is
+             * stale, so read every bound afresh next time. */
+            const char *state = conn_error_state(c);
+            if (state && strcmp(state, "42P01") == 0)
+                catalog_forget_all_bounds(c);
             if (!o->quiet)
                 printf("FAILED   %-17s %s\n", kind, a->target);
             fprintf(stderr, "pgstrata: error: %s: %s %s: %s\n", a->table, kind, a->target, why);

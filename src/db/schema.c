@@ -82,13 +82,15 @@ static const char *const migrations[] = {
     "  detached_at timestamptz,"
     "  updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
     "  PRIMARY KEY (schema, name));",
-    /* 2: partition bounds as pg_get_expr printed them, valid while the partition's
-     * pg_class row version (xmin) is the same: deparsing every bound on every pass
-     * was most of a no-op pass. */
+    /* 2: partition names and bounds as pg_get_expr printed them, valid while the
+     * partition's pg_inherits row version (xmin) is the same: bounds change only by
+     * detaching and attaching again, which makes a new row. Deparsing every bound on
+     * every pass was most of a no-op pass. */
     "CREATE TABLE pgstrata.bound_cache ("
     "  relid oid PRIMARY KEY,"
     "  row_xmin xid NOT NULL,"
     "  zone text NOT NULL,"
+    "  relname name NOT NULL,"
     "  bound text NOT NULL);"
     "COMMENT ON TABLE pgstrata.bound_cache IS 'pgstrata: partition bounds as last read; "
     "rebuilt at will, safe to truncate';",

@@ -17,8 +17,10 @@ is "$RUN_RC" 0 "maintain"
 is "$(q "SELECT count(*) FROM pgstrata.bound_cache bc JOIN pg_inherits i ON i.inhrelid = bc.relid
           WHERE i.inhparent = 'ev'::regclass")" 4 "maintain caches the bound of each partition"
 is "$(q "SELECT count(*) FROM pgstrata.bound_cache bc JOIN pg_class c ON c.oid = bc.relid
-          WHERE bc.row_xmin = c.xmin AND bc.bound = pg_get_expr(c.relpartbound, 'ev'::regclass)")" 4 \
-    "each cached bound is what the catalog says, for the current row version"
+          JOIN pg_inherits i ON i.inhrelid = bc.relid
+          WHERE bc.row_xmin = i.xmin AND bc.relname = c.relname
+            AND bc.bound = pg_get_expr(c.relpartbound, 'ev'::regclass)")" 4 \
+    "each cached name and bound is what the catalog says, for the current pg_inherits row"
 
 # Same table (same oid), other bounds: the newest partition re-attached for half a day.
 q "ALTER TABLE ev DETACH PARTITION ev_p20260404;
@@ -53,9 +55,25 @@ is "$(q "SELECT count(*) FROM pgstrata.bound_cache bc
     "no cache row outlives its partition"
 run "$PGSTRATA" maintain --now '2026-04-10 07:00' -q
 is "$RUN_RC" 0 "the next pass (nothing to do) caches the partitions the last one made"
-is "$(q "SELECT count(*) FROM pgstrata.bound_cache bc JOIN pg_class c ON c.oid = bc.relid
-          WHERE bc.row_xmin = c.xmin AND bc.zone = 'Europe/Berlin'")" \
+is "$(q "SELECT count(*) FROM pgstrata.bound_cache bc JOIN pg_inherits i ON i.inhrelid = bc.relid
+          WHERE bc.row_xmin = i.xmin AND bc.zone = 'Europe/Berlin'")" \
     "$(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'ev'::regclass")" \
     "every current partition is cached at its current row version, in the policy's zone"
+
+# A partition renamed by hand keeps its pg_inherits row, so its cached name goes
+# stale: the action that needs it fails once, the cache is dropped, and the next
+# pass reads names afresh and succeeds.
+oldest=$(q "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'ev'::regclass ORDER BY c.relname LIMIT 1")
+q "ALTER TABLE \"$oldest\" RENAME TO renamed_by_hand" >/dev/null
+run "$PGSTRATA" maintain --now '2026-04-12 07:00' -q
+is "$RUN_RC" 1 "the pass that meets the stale name fails"
+like "$RUN_ERR" "$oldest.*does not exist" "it says which relation it could not find"
+is "$(q "SELECT count(*) FROM pgstrata.bound_cache WHERE relname = '$oldest'")" 0 \
+    "the stale cache is gone"
+run "$PGSTRATA" maintain --now '2026-04-12 07:00' -q
+is "$RUN_RC" 0 "the next pass succeeds"
+is "$(q "SELECT count(*) FROM pg_class WHERE relname = 'renamed_by_hand'")" 0 \
+    "and retires the renamed partition by its new name"
 
 done_testing

@@ -88,7 +88,12 @@ wait "$pid"
 rc=$?
 isnt "$rc" 0 "the interrupted run exits non-zero"
 like "$(cat "$TEST_TMPDIR/int.err")" 'canceled by Ctrl-C' "the error says the statement was cancelled"
-sleep 0.2
+# The backend ends when the client's connection closes; give it a moment.
+for _ in $(seq 50); do
+    [[ $(q "select count(*) from pg_stat_activity where application_name = 'pgstrata'
+            and state = 'active'") == 0 ]] && break
+    sleep 0.1
+done
 is "$(q "select count(*) from pg_stat_activity where application_name = 'pgstrata' and state = 'active'")" 0 \
     "nothing of the interrupted run is left running on the server"
 echo '\q' >&"${HOLD[1]}"
