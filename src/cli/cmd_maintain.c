@@ -214,10 +214,26 @@ static int plan_or_maintain(Cli *cli, bool execute)
         conn_close(c);
         return EXIT_FAILED;
     }
+    /* Age tiers and a second level are columns a newer pgstrata fills: such a
+     * policy means more than this version can plan, so it is left alone. */
     Policy *policies = xcalloc(n + 1, sizeof(Policy));
-    for (size_t i = 0; i < n; i++)
-        policies[i] = rows[i].policy;
-    code = run_pass(c, cli, policies, n, false, execute);
+    size_t k = 0;
+    int refused = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].has_reserved) {
+            policies[k++] = rows[i].policy;
+            continue;
+        }
+        char *disp = ident_display(rows[i].policy.schema, rows[i].policy.table);
+        cli_error("the policy of %s uses age tiers or a second partition level, which this "
+                  "pgstrata does not know; use a newer pgstrata for it",
+                  disp);
+        free(disp);
+        refused++;
+    }
+    code = run_pass(c, cli, policies, k, false, execute);
+    if (refused && code == EXIT_OK)
+        code = EXIT_FAILED;
     free(policies);
     policy_rows_free(rows, n);
     conn_close(c);

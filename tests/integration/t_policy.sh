@@ -258,4 +258,20 @@ run "$PGSTRATA" create ev --column k --interval '1 day' --now '2026-03-01' -q
 is "$RUN_RC" 0 "create again after drop"
 is "$(q "SELECT count(*) FROM pgstrata.policy WHERE parent_table = 'ev'")" 1 "registered again"
 
+# A policy carrying age tiers (a column a newer pgstrata fills) is left alone:
+# plan and maintain say why and exit 1, and the other tables are still planned.
+q "CREATE TABLE tiered (id bigint, ts timestamptz NOT NULL) PARTITION BY RANGE (ts)" >/dev/null
+run "$PGSTRATA" create tiered --column ts --interval '1 day' --now '2026-06-01' -q
+is "$RUN_RC" 0 "create tiered"
+q "UPDATE pgstrata.policy SET tiers = '[{\"older_than\": \"90 days\", \"interval\": \"1 week\"}]'
+   WHERE parent_table = 'tiered'" >/dev/null
+before=$(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'tiered'::regclass")
+run "$PGSTRATA" maintain tiered --now '2026-06-20'
+is "$RUN_RC" 1 "maintain of a tiered policy: exit 1"
+is "$RUN_ERR" "pgstrata: error: the policy of public.tiered uses age tiers or a second partition level, which this pgstrata does not know; use a newer pgstrata for it" \
+    "it says why it leaves the table alone"
+is "$(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'tiered'::regclass")" "$before" \
+    "nothing changed on the tiered table"
+q "DELETE FROM pgstrata.policy WHERE parent_table = 'tiered'" >/dev/null
+
 done_testing
