@@ -4,8 +4,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
-
-lit() { printf "'%s'" "${1//\'/\'\'}"; }
+# shellcheck source=tests/lib/catalog.sh
+source "$(dirname "$0")/../lib/catalog.sh"
 
 # jsonq JSON QUERY: run QUERY (a SELECT) with doc(j) holding the JSON document, in the
 # server (no jq needed); the SQL goes through stdin, so large documents are fine.

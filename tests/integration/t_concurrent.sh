@@ -5,6 +5,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
+# shellcheck source=tests/lib/catalog.sh
+source "$(dirname "$0")/../lib/catalog.sh"
 
 NT=10
 TABLES=()
@@ -19,19 +21,6 @@ teardown() {
     for p in $(jobs -p); do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     return 0
-}
-
-parts() {
-    q "SELECT c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
-         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = '$1'::regclass ORDER BY 1"
-}
-
-want_parts() {
-    q "SELECT '$1_p' || to_char(d, 'YYYYMMDD') || ' ' ||
-              format('FOR VALUES FROM (%L) TO (%L)', d::timestamptz, (d + 1)::timestamptz)
-         FROM (SELECT g::date AS d FROM generate_series(date '$2', date '$3', interval '1 day') g) s
-        ORDER BY 1"
 }
 
 mk() {

@@ -7,6 +7,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
+# shellcheck source=tests/lib/catalog.sh
+source "$(dirname "$0")/../lib/catalog.sh"
 
 # shellcheck disable=SC2317 # called by the EXIT trap in assert.sh
 teardown() {
@@ -30,21 +32,6 @@ mk() {
        PARTITION BY RANGE (event_time)" || return 1
     run "$PGSTRATA" create "$t" --column event_time --interval '1 day' --now "$D0" -q "$@"
     is "$RUN_RC" 0 "$t: create exits 0" || diag "$RUN_ERR"
-}
-
-# Attached partitions of T: "name bound" lines, sorted.
-parts() {
-    q "SELECT c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
-         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = '$1'::regclass ORDER BY 1"
-}
-
-# What parts() should print for daily partitions FROM .. TO (dates, inclusive).
-want_parts() {
-    q "SELECT '$1_p' || to_char(d, 'YYYYMMDD') || ' ' ||
-              format('FOR VALUES FROM (%L) TO (%L)', d::timestamptz, (d + 1)::timestamptz)
-         FROM (SELECT g::date AS d FROM generate_series(date '$2', date '$3', interval '1 day') g) s
-        ORDER BY 1"
 }
 
 # Tables named like T's partitions that are not partitions.

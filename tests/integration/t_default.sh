@@ -6,12 +6,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
-
-parts() {
-    q "SELECT c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
-         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-        WHERE i.inhparent = '$1'::regclass ORDER BY 1"
-}
+# shellcheck source=tests/lib/catalog.sh
+source "$(dirname "$0")/../lib/catalog.sh"
 
 # Expected parts() lines for daily partitions FROM..TO, plus the default one.
 want_parts() {

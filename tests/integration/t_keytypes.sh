@@ -3,19 +3,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
-
-lit() { printf "'%s'" "${1//\'/\'\'}"; }
-
-# (name, lo, hi) of each partition of a table, bounds as pg_get_expr prints them.
-BOUND_RE="\$re\$FROM \\('?([^')]*)'?\\) TO \\('?([^')]*)'?\\)\$re\$"
-parts_of() {
-    echo "(SELECT c.relname::text AS name, m[1] AS lo, m[2] AS hi
-             FROM pg_catalog.pg_inherits i
-             JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-             CROSS JOIN LATERAL pg_catalog.regexp_match(
-                 pg_catalog.pg_get_expr(c.relpartbound, c.oid), $BOUND_RE) m
-            WHERE i.inhparent = $(lit "$1")::regclass) AS parts"
-}
+# shellcheck source=tests/lib/catalog.sh
+source "$(dirname "$0")/../lib/catalog.sh"
 
 # "name lo hi" lines, ordered by the lower bound cast to TYPE.
 layout() { # TABLE TYPE

@@ -5,23 +5,10 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
+# shellcheck source=tests/lib/catalog.sh
+source "$(dirname "$0")/../lib/catalog.sh"
 
 # ---- helpers -------------------------------------------------------------------
-
-# SQL literal of a string.
-lit() { printf "'%s'" "${1//\'/\'\'}"; }
-
-# A subquery over the partitions of a table: (name, lo, hi), bounds as text,
-# read from the catalog with pg_get_expr.
-BOUND_RE="\$re\$FROM \\('?([^')]*)'?\\) TO \\('?([^')]*)'?\\)\$re\$"
-parts_of() {
-    echo "(SELECT c.relname::text AS name, m[1] AS lo, m[2] AS hi
-             FROM pg_catalog.pg_inherits i
-             JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-             CROSS JOIN LATERAL pg_catalog.regexp_match(
-                 pg_catalog.pg_get_expr(c.relpartbound, c.oid), $BOUND_RE) m
-            WHERE i.inhparent = $(lit "$1")::regclass) AS parts"
-}
 
 # Everything about the layout that must not change in a no-op pass.
 layout() {
