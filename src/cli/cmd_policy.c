@@ -41,16 +41,16 @@ static void policy_fields(const PolicyRow *row, Field f[N_FIELDS])
         {"start", policy_start_text(p)},
         {"retention", policy_retention_text(p)},
         {"retention_mode", xstrdup(retention_mode_name(p->retention_mode))},
-        {"archive_command", p->archive_command ? xstrdup(p->archive_command) : NULL},
-        {"detach_schema", p->detach_schema ? xstrdup(p->detach_schema) : NULL},
+        {"archive_command", xstrdup_or_null(p->archive_command)},
+        {"detach_schema", xstrdup_or_null(p->detach_schema)},
         {"drop_delay", xstrdup(delay)},
         {"window", policy_window_text(p)},
         {"time_zone", xstrdup(p->time_zone)},
         {"lock_timeout", xasprintf("%dms", p->lock_timeout_ms)},
         {"analyze", xstrdup(analyze_mode_name(p->analyze))},
-        {"created_at", row->created_at ? xstrdup(row->created_at) : NULL},
-        {"last_maintained_at", row->last_maintained_at ? xstrdup(row->last_maintained_at) : NULL},
-        {"last_analyzed_at", row->last_analyzed_at ? xstrdup(row->last_analyzed_at) : NULL},
+        {"created_at", xstrdup_or_null(row->created_at)},
+        {"last_maintained_at", xstrdup_or_null(row->last_maintained_at)},
+        {"last_analyzed_at", xstrdup_or_null(row->last_analyzed_at)},
     };
     memcpy(f, all, sizeof(all));
 }

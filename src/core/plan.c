@@ -112,19 +112,12 @@ const char *snapshot_zone(const Policy *p)
     return p->time_zone ? p->time_zone : "UTC";
 }
 
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
 void snapshot_free(TableSnapshot *t)
 {
     policy_free(&t->policy);
     free(t->problem);
     free(t->owner);
-    free_names(t->columns, t->ncolumns);
+    strings_free(t->columns, t->ncolumns);
     free(t->now_sql);
     for (size_t i = 0; i < t->nparts; i++)
         free(t->parts[i].name);
@@ -139,6 +132,6 @@ void snapshot_free(TableSnapshot *t)
     for (size_t i = 0; i < t->npending; i++)
         free(t->pending[i].name);
     free(t->pending);
-    free_names(t->taken_names, t->ntaken);
+    strings_free(t->taken_names, t->ntaken);
     memset(t, 0, sizeof(*t));
 }

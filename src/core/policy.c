@@ -54,20 +54,15 @@ void policy_free(Policy *p)
     memset(p, 0, sizeof(*p));
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 void policy_copy(Policy *dst, const Policy *src)
 {
     *dst = *src;
-    dst->schema = dup_or_null(src->schema);
-    dst->table = dup_or_null(src->table);
-    dst->column = dup_or_null(src->column);
-    dst->archive_command = dup_or_null(src->archive_command);
-    dst->detach_schema = dup_or_null(src->detach_schema);
-    dst->time_zone = dup_or_null(src->time_zone);
+    dst->schema = xstrdup_or_null(src->schema);
+    dst->table = xstrdup_or_null(src->table);
+    dst->column = xstrdup_or_null(src->column);
+    dst->archive_command = xstrdup_or_null(src->archive_command);
+    dst->detach_schema = xstrdup_or_null(src->detach_schema);
+    dst->time_zone = xstrdup_or_null(src->time_zone);
 }
 
 const char *retention_mode_name(RetentionMode m)
@@ -227,7 +222,7 @@ static bool apply_duration(const char *flag, const char *value, Duration *out, c
 static void set_string(char **slot, const char *value)
 {
     free(*slot);
-    *slot = value ? xstrdup(value) : NULL;
+    *slot = xstrdup_or_null(value);
 }
 
 static bool is_none(const char *value)

@@ -42,6 +42,18 @@ char *xstrdup(const char *s)
     return p;
 }
 
+char *xstrdup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     StrBuf sb;

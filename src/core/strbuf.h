@@ -35,6 +35,10 @@ void sb_literal(StrBuf *sb, const char *value);
 
 /* Allocating conveniences; abort on out-of-memory like every allocation here. */
 char *xstrdup(const char *s);
+/* NULL stays NULL. */
+char *xstrdup_or_null(const char *s);
+/* Frees n strings and the array holding them. */
+void strings_free(char **v, size_t n);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

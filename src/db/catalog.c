@@ -183,13 +183,6 @@ static char *oid_text(unsigned int oid)
     return xasprintf("%u", oid);
 }
 
-static void free_strings(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static bool fail(Conn *c, char **err, const char *what)
 {
     *err = xasprintf("could not read %s: %s", what, conn_error(c));
@@ -310,7 +303,6 @@ static int compare_parts(const void *a, const void *b)
 typedef struct Keys {
     char *oids;
     char *zones;
-    char *types;
     char *schemas;
     char *tables;
 } Keys;
@@ -318,32 +310,28 @@ typedef struct Keys {
 static void keys_build(Keys *k, const TableSnapshot *s, size_t n)
 {
     char **oids = xcalloc(n, sizeof(char *)), **zones = xcalloc(n, sizeof(char *));
-    char **types = xcalloc(n, sizeof(char *)), **schemas = xcalloc(n, sizeof(char *));
+    char **schemas = xcalloc(n, sizeof(char *));
     char **tables = xcalloc(n, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
         oids[i] = oid_text(s[i].oid);
         zones[i] = xstrdup(snapshot_zone(&s[i].policy));
-        types[i] = xstrdup(key_type_name(s[i].policy.key_type));
         schemas[i] = xstrdup(s[i].policy.schema);
         tables[i] = xstrdup(s[i].policy.table);
     }
     k->oids = array_param(oids, n);
     k->zones = array_param(zones, n);
-    k->types = array_param(types, n);
     k->schemas = array_param(schemas, n);
     k->tables = array_param(tables, n);
-    free_strings(oids, n);
-    free_strings(zones, n);
-    free_strings(types, n);
-    free_strings(schemas, n);
-    free_strings(tables, n);
+    strings_free(oids, n);
+    strings_free(zones, n);
+    strings_free(schemas, n);
+    strings_free(tables, n);
 }
 
 static void keys_free(Keys *k)
 {
     free(k->oids);
     free(k->zones);
-    free(k->types);
     free(k->schemas);
     free(k->tables);
 }
@@ -447,15 +435,15 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
     for (size_t i = 0; i < n; i++) {
         if (strcmp(snapshot_zone(&s[i].policy), zone) != 0)
             continue;
-        oids[k] = xasprintf("%u", s[i].oid);
+        oids[k] = oid_text(s[i].oid);
         types[k] = xstrdup(key_type_name(s[i].policy.key_type));
         idx[k++] = xasprintf("%zu", i);
     }
     char *arr = array_param(oids, k), *arr_idx = array_param(idx, k);
     char *arr_types = array_param(types, k);
-    free_strings(oids, k);
-    free_strings(idx, k);
-    free_strings(types, k);
+    strings_free(oids, k);
+    strings_free(idx, k);
+    strings_free(types, k);
     const char *setp[] = {zone};
     const char *params[] = {arr, arr_idx, arr_types, zone};
     DbResult *r = NULL;
@@ -641,13 +629,13 @@ static bool read_taken_names(Conn *c, TableSnapshot *s, size_t n, char **err)
         return true;
     }
     char *a = array_param(names, total), *b = array_param(idx, total);
-    free_strings(names, total);
-    free_strings(idx, total);
+    strings_free(names, total);
+    strings_free(idx, total);
     char **oids = xcalloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++)
         oids[i] = oid_text(s[i].oid);
     char *o = array_param(oids, n);
-    free_strings(oids, n);
+    strings_free(oids, n);
     const char *params[] = {a, b, o};
     DbResult *r = db_query(
         c,

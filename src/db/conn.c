@@ -71,8 +71,7 @@ static void clear_error(Conn *c)
 
 static char *dup_field(const PGresult *res, int field)
 {
-    const char *v = res ? PQresultErrorField(res, field) : NULL;
-    return v ? xstrdup(v) : NULL;
+    return xstrdup_or_null(res ? PQresultErrorField(res, field) : NULL);
 }
 
 static void set_error_from(Conn *c, const PGresult *res)

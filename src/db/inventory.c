@@ -10,11 +10,6 @@
 #include "db/sql_fragments.h"
 #include "db/catalog.h"
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 /* "4 days 03:00:00", "-1 days 20:00:00" as PostgreSQL prints intervals. */
 static char *seconds_text(int64_t secs)
 {
@@ -44,7 +39,7 @@ static void fill_policy_fields(TableRow *r, const PolicyRow *row)
     r->premake = policy_premake_text(p);
     r->retention = policy_retention_text(p);
     r->retention_mode = xstrdup(retention_mode_name(p->retention_mode));
-    r->last_maintained = dup_or_null(row->last_maintained_at);
+    r->last_maintained = xstrdup_or_null(row->last_maintained_at);
 }
 
 bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, bool with_sizes,
@@ -126,7 +121,7 @@ bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now,
     for (int i = 0; i < db_rows(r); i++) {
         TableRow *row = &t[db_get_ll(r, i, 0, 1) - 1];
         row->total_bytes = db_get_ll(r, i, 1, 0);
-        row->last_analyzed = dup_or_null(db_get(r, i, 2));
+        row->last_analyzed = xstrdup_or_null(db_get(r, i, 2));
     }
     db_clear(r);
     snapshots_free(snaps, n);
@@ -261,10 +256,10 @@ bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, ch
         }
         row->bytes = db_get_ll(r, k, 4, -1);
         row->est_rows = db_get_double(r, k, 5, -1);
-        row->last_vacuum = dup_or_null(db_get(r, k, 6));
-        row->last_autovacuum = dup_or_null(db_get(r, k, 7));
-        row->last_analyze = dup_or_null(db_get(r, k, 8));
-        row->last_autoanalyze = dup_or_null(db_get(r, k, 9));
+        row->last_vacuum = xstrdup_or_null(db_get(r, k, 6));
+        row->last_autovacuum = xstrdup_or_null(db_get(r, k, 7));
+        row->last_analyze = xstrdup_or_null(db_get(r, k, 8));
+        row->last_autoanalyze = xstrdup_or_null(db_get(r, k, 9));
     }
     db_clear(r);
     qsort(s, rows, sizeof(Sortable), compare_rows);
@@ -299,7 +294,7 @@ bool inventory_table_from_parts(Conn *c, const PolicyRow *row, const PartRow *pa
     int64_t clock = 0;
     key_parse(KEY_TIMESTAMP, db_get(r, 0, 0), &clock);
     out->exists = db_get_bool(r, 0, 1);
-    out->last_analyzed = dup_or_null(db_get(r, 0, 2));
+    out->last_analyzed = xstrdup_or_null(db_get(r, 0, 2));
     db_clear(r);
     bool any = false;
     int64_t hi = 0, v;

@@ -25,11 +25,6 @@ static bool key_type_from_name(const char *name, KeyType *out)
     return false;
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 /* Reads one row back through the same parsers the command line uses. */
 static bool row_to_policy(const DbResult *r, int i, PolicyRow *row, char **err)
 {
@@ -65,10 +60,10 @@ static bool row_to_policy(const DbResult *r, int i, PolicyRow *row, char **err)
     }
     p->lock_timeout_ms = (int)db_get_ll(r, i, 14, POLICY_DEFAULT_LOCK_TIMEOUT);
     p->enabled = db_get_bool(r, i, 16);
-    row->created_at = dup_or_null(db_get(r, i, 17));
-    row->updated_at = dup_or_null(db_get(r, i, 18));
-    row->last_maintained_at = dup_or_null(db_get(r, i, 19));
-    row->last_analyzed_at = dup_or_null(db_get(r, i, 20));
+    row->created_at = xstrdup_or_null(db_get(r, i, 17));
+    row->updated_at = xstrdup_or_null(db_get(r, i, 18));
+    row->last_maintained_at = xstrdup_or_null(db_get(r, i, 19));
+    row->last_analyzed_at = xstrdup_or_null(db_get(r, i, 20));
     row->has_reserved = db_get_bool(r, i, 21);
     return true;
 }
