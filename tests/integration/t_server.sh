@@ -77,11 +77,11 @@ is "$held" held "another session holds the maintenance lock"
 "$PGSTRATA" maintain --wait --now '2026-05-12' >"$TEST_TMPDIR/int.out" 2>"$TEST_TMPDIR/int.err" &
 pid=$!
 for _ in $(seq 50); do
-    [[ $(q "select count(*) from pg_stat_activity where application_name = 'pgstrata'
+    [[ $(q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'pgstrata'
             and wait_event = 'advisory'") == 1 ]] && break
     sleep 0.1
 done
-is "$(q "select count(*) from pg_stat_activity where application_name = 'pgstrata' and wait_event = 'advisory'")" 1 \
+is "$(q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'pgstrata' and wait_event = 'advisory'")" 1 \
     "the waiting run shows as application_name pgstrata, waiting on the advisory lock"
 kill -INT "$pid"
 wait "$pid"
@@ -90,11 +90,11 @@ isnt "$rc" 0 "the interrupted run exits non-zero"
 like "$(cat "$TEST_TMPDIR/int.err")" 'canceled by Ctrl-C' "the error says the statement was cancelled"
 # The backend ends when the client's connection closes; give it a moment.
 for _ in $(seq 50); do
-    [[ $(q "select count(*) from pg_stat_activity where application_name = 'pgstrata'
+    [[ $(q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'pgstrata'
             and state = 'active'") == 0 ]] && break
     sleep 0.1
 done
-is "$(q "select count(*) from pg_stat_activity where application_name = 'pgstrata' and state = 'active'")" 0 \
+is "$(q "select count(*) from pg_stat_activity where datname = current_database() and application_name = 'pgstrata' and state = 'active'")" 0 \
     "nothing of the interrupted run is left running on the server"
 echo '\q' >&"${HOLD[1]}"
 wait "$HOLD_PID" 2>/dev/null
