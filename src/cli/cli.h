@@ -47,8 +47,9 @@ __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void cli_hint(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) int cli_usage_error(const char *fmt, ...);
 
-/* Connects, checks the server version and (unless for init) the pgstrata
- * schema. NULL with *code set on failure, message printed. */
+/* Connects, checks the server version, (unless for init) the pgstrata
+ * schema, and --now when given. NULL with *code set on failure, message
+ * printed. */
 Conn *cli_connect(const Cli *cli, bool need_schema, int *code);
 
 /* Whether every typed table name parses (printing why not): checked before

@@ -78,10 +78,6 @@ int cmd_create(Cli *cli)
     char *err = NULL;
     bool exists = false;
     code = EXIT_FAILED;
-    if (!catalog_check_now(c, cli->now, &err)) {
-        code = EXIT_USAGE;
-        goto fail;
-    }
     if (!catalog_resolve(c, cli->args[0], &p.schema, &p.table, &err))
         goto fail;
     if (!catalog_check_partitioned(c, p.schema, p.table, p.column, &p.key_type, &err))

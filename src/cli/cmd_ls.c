@@ -25,10 +25,6 @@ int cmd_ls(Cli *cli)
     size_t n = 0;
     TableRow *tables = NULL;
     code = EXIT_FAILED;
-    if (!catalog_check_now(c, cli->now, &err)) {
-        code = EXIT_USAGE;
-        goto fail;
-    }
     if (!cli_load_policies(c, cli, cli->args, cli->nargs, &rows, &n))
         goto out;
     if (cli->nargs == 0) {

@@ -201,13 +201,6 @@ static int plan_or_maintain(Cli *cli, bool execute)
     Conn *c = cli_connect(cli, true, &code);
     if (!c)
         return code;
-    char *err = NULL;
-    if (!catalog_check_now(c, cli->now, &err)) {
-        cli_error("%s", err);
-        free(err);
-        conn_close(c);
-        return EXIT_USAGE;
-    }
     PolicyRow *rows = NULL;
     size_t n = 0;
     if (!cli_load_policies(c, cli, cli->args, cli->nargs, &rows, &n)) {

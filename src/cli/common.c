@@ -40,6 +40,13 @@ Conn *cli_connect(const Cli *cli, bool need_schema, int *code)
         *code = EXIT_FAILED;
         return NULL;
     }
+    if (!catalog_check_now(c, cli->now, &err)) {
+        cli_error("%s", err);
+        free(err);
+        conn_close(c);
+        *code = EXIT_USAGE;
+        return NULL;
+    }
     return c;
 }
 
