@@ -438,29 +438,27 @@ static const PendingInfo *find_leftover(const TableSnapshot *t, const char *name
     return NULL;
 }
 
-/* Where new partitions start: after the newest one, or at the first cell. */
-static bool creation_start(Ctx *c, int64_t *from)
+/* Where new partitions start: after the newest one, or at the first cell.
+ * Returns NULL, or the partition reaching MAXVALUE, after which nothing can
+ * be created. */
+static const PartitionInfo *creation_start(const TableSnapshot *t, int64_t *from)
 {
-    const TableSnapshot *t = c->t;
+    const Policy *p = &t->policy;
     bool have_parts = false;
     for (size_t i = 0; i < t->nparts; i++) {
         const PartitionInfo *pi = &t->parts[i];
         if (!is_range_part(pi))
             continue;
-        if (pi->upper_unbounded) {
-            add_note(c, NULL,
-                     xasprintf("partition %s reaches MAXVALUE: nothing to create", pi->name));
-            return false;
-        }
+        if (pi->upper_unbounded)
+            return pi;
         if (!have_parts || pi->upper > *from)
             *from = pi->upper;
         have_parts = true;
     }
     if (!have_parts)
-        *from = key_clamp_lower(
-            c->p->key_type,
-            grid_floor(&c->p->interval, c->p->has_start ? c->p->start : current_key(t)));
-    return true;
+        *from = key_clamp_lower(p->key_type,
+                                grid_floor(&p->interval, p->has_start ? p->start : current_key(t)));
+    return NULL;
 }
 
 /* The name of the cell starting at lo. A cell that does not start on the grid
@@ -480,20 +478,8 @@ char **planned_partition_names(const TableSnapshot *t, size_t *n)
     char **names = NULL;
     *n = 0;
     int64_t from = 0;
-    bool have_parts = false;
-    for (size_t i = 0; i < t->nparts; i++) {
-        const PartitionInfo *pi = &t->parts[i];
-        if (!is_range_part(pi))
-            continue;
-        if (pi->upper_unbounded)
-            return NULL;
-        if (!have_parts || pi->upper > from)
-            from = pi->upper;
-        have_parts = true;
-    }
-    if (!have_parts)
-        from = key_clamp_lower(p->key_type,
-                               grid_floor(&p->interval, p->has_start ? p->start : current_key(t)));
+    if (creation_start(t, &from))
+        return NULL;
     int64_t horizon = premake_horizon(t);
     for (int64_t lo = from, hi; lo < horizon && *n < MAX_NEW_PER_PASS; lo = hi) {
         hi = grid_next(&p->interval, lo);
@@ -540,7 +526,11 @@ static void plan_creation(Ctx *c)
     int prev = -1, made = 0;
     int64_t horizon = premake_horizon(t);
     note_default_rows(c);
-    bool go = creation_start(c, &from);
+    const PartitionInfo *last = creation_start(t, &from);
+    if (last)
+        add_note(c, NULL,
+                 xasprintf("partition %s reaches MAXVALUE: nothing to create", last->name));
+    bool go = !last;
     for (int64_t lo = from, hi; go && lo < horizon; lo = hi) {
         hi = grid_next(&p->interval, lo);
         if (key_overflows(p->key_type, hi)) {
