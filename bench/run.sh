@@ -33,6 +33,7 @@ LARGE_TABLES=100
 LARGE_PARTS=1000
 INT_PARTS=${BENCH_INT_PARTS:-10000}
 INT_WIDTH=1000
+STRATA_JOBS=${BENCH_JOBS:-2}
 LOCK_TIMEOUT=200ms
 LOCK_TIMEOUT_MS=200
 READER_SECONDS=8
@@ -110,6 +111,8 @@ _pgcluster_as_owner "$PGCLUSTER_DIR" pg_ctl -D "$PGCLUSTER_DATA" -l "$PGCLUSTER_
 [[ $(psql -X -At -d postgres -c "SHOW max_locks_per_transaction") == 4096 ]] ||
     die "max_locks_per_transaction did not take"
 
+PSQL_BIN=$PGCLUSTER_BINDIR/psql
+[[ -x "$PSQL_BIN" ]] || die "no psql binary in $PGCLUSTER_BINDIR"
 PG_VERSION=$(psql -X -At -d postgres -c "SHOW server_version")
 PARTMAN_VERSION=$(psql -X -At -d postgres -c \
     "SELECT default_version FROM pg_available_extensions WHERE name = 'pg_partman'")
@@ -147,8 +150,13 @@ run_logged() {
     printf '\n$ %s\n' "$*" >>"$LOG"
     "$@" >>"$LOG" 2>&1
 }
-strata_maintain() { "$PGSTRATA" -d "$1" -q maintain; }
-partman_maintain() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "SELECT partman.run_maintenance()"; }
+# pgstrata runs with --jobs $STRATA_JOBS (2 sessions on 2 cores); the pass with work is
+# also timed with one session (strata_maintain_1) so that both figures are on record.
+strata_maintain() { "$PGSTRATA" -d "$1" -q maintain --jobs "$STRATA_JOBS"; }
+strata_maintain_1() { "$PGSTRATA" -d "$1" -q maintain; }
+# pg_partman through the psql binary itself, not Debian's perl wrapper /usr/bin/psql,
+# whose start-up (~25 ms) would count against pg_partman.
+partman_maintain() { "$PSQL_BIN" -X -q -v ON_ERROR_STOP=1 -d "$1" -c "SELECT partman.run_maintenance()"; }
 # The last line pgstrata printed (its "maintained N tables: ..." summary).
 last_strata_summary() { grep -E '^maintained' "$LOG" | tail -n 1 || true; }
 day() { q postgres "SELECT (current_date + $1)::text"; }
@@ -381,7 +389,7 @@ maintenance_figures() { # KEY SDB PDB NTABLES P REPS
     check_count "$pdb" t "$settled_n" "$key after the no-op passes (pg_partman)" || true
 
     say "$key: passes with work x $reps (per table: 1 partition to create, 3 past retention)"
-    s_list=() p_list=()
+    s_list=() p_list=() s1_list=()
     for ((REP = 1; REP <= reps; REP++)); do
         local db
         for db in "$sdb" "$pdb"; do
@@ -393,16 +401,26 @@ maintenance_figures() { # KEY SDB PDB NTABLES P REPS
         a0=$(audit_id "$sdb")
         time_pair "$sdb" "$pdb"
         s_list+=("$TS") p_list+=("$TP")
-        say "  work $REP: pgstrata $(fmt_s "$TS") ($(last_strata_summary | sed 's/^maintained //')), pg_partman $(fmt_s "$TP")"
         check_count "$sdb" t "$settled_n" "$key work $REP, after the pass (pgstrata)" || true
         check_count "$pdb" t "$settled_n" "$key work $REP, after the pass (pg_partman)" || true
+        # the same pass with one session
+        run_logged psql -X -q -v ON_ERROR_STOP=1 -d "$sdb" \
+            -c "CALL bench_add_daily('t', 1, $n, -($p - 2), -($p - 5))" \
+            -c "CALL bench_drop_newest('t')"
+        timed strata_maintain_1 "$sdb"
+        ((RC == 0)) || problem "pgstrata maintain (one session) failed (exit $RC) in $sdb"
+        s1_list+=("$T")
+        check_count "$sdb" t "$settled_n" "$key work $REP, after the one-session pass" || true
+        say "  work $REP: pgstrata $(fmt_s "$TS") ($(last_strata_summary | sed 's/^maintained //')), one session $(fmt_s "$T"), pg_partman $(fmt_s "$TP")"
     done
     audit_summary "$sdb" "$a0" work
     check_shape "$sdb" t "$settled" "$key after the passes with work (pgstrata)" || true
     check_shape "$pdb" t "$settled" "$key after the passes with work (pg_partman)" || true
     FIG[$key.work.s]=$(median "${s_list[@]}")
     FIG[$key.work.p]=$(median "${p_list[@]}")
-    NOTE[$key.work]="pgstrata: ${s_list[*]}; pg_partman: ${p_list[*]}"
+    FIG[$key.work1.s]=$(median "${s1_list[@]}")
+    FIG[$key.work1.p]=${FIG[$key.work.p]}
+    NOTE[$key.work]="pgstrata: ${s_list[*]}; pgstrata, one session: ${s1_list[*]}; pg_partman: ${p_list[*]}"
 }
 
 
@@ -492,7 +510,7 @@ stall_run() { # LABEL TABLE PREFIX EXPECTED-AFTER MAINTENANCE-COMMAND...
 stall_run strata stall_strata001 stall_strata "$STALL_AFTER_NODEF" \
     "$PGSTRATA" -d stall maintain stall_strata001
 stall_run partman stall_partman001 stall_partman "$STALL_AFTER_NODEF" \
-    psql -X -q -v ON_ERROR_STOP=1 -d stall -c "SELECT partman.run_maintenance()"
+    "$PSQL_BIN" -X -q -v ON_ERROR_STOP=1 -d stall -c "SELECT partman.run_maintenance()"
 stall_run default stall_default001 stall_default "$STALL_AFTER_DEF" \
     "$PGSTRATA" -d stall maintain stall_default001
 
@@ -549,10 +567,13 @@ ratio_num() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0)
     }
     row "no-op pass, 20 x 365" small.noop 20
     row "pass with work, 20 x 365" small.work 5
+    row "  the same, one session (no --jobs)" small.work1 5
     if [[ "$SKIP_LARGE" != 1 ]]; then
         row "no-op pass, 100 x 1,000" large.noop 20
         row "pass with work, 100 x 1,000" large.work 5
+        row "  the same, one session (no --jobs)" large.work1 5
     fi
+    echo "  (pgstrata maintain --jobs $STRATA_JOBS unless said; pg_partman: SELECT partman.run_maintenance() in $PSQL_BIN)"
     echo "  (with work: per table 1 partition to create and 3 past retention to drop)"
     echo
     printf '%-44s %9s %8s %8s %12s %7s %7s  %s\n' "insert stall, retiring 1 partition" "longest" p99 median "> 50 ms" reader maint. "target"

@@ -33,6 +33,7 @@ struct Cli {
     const char *policy_values[POPT__COUNT]; /* as typed, NULL when not given */
     double retry_budget_s;
     long long move_default_max_rows;
+    int jobs; /* maintain: worker sessions */
     const char *run_id;
 };
 

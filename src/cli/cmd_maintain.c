@@ -160,7 +160,7 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
                       .retry_budget_s = cli->retry_budget_s,
                       .quiet = cli->quiet || cli->json};
     ExecResult res;
-    exec_plan(c, &plan, &eo, &res);
+    exec_plan_parallel(c, &plan, &eo, cli->jobs, &res);
     mark_maintained(c, policies, n, held);
     bool retired = false;
     for (size_t i = 0; i < plan.n; i++)

@@ -49,6 +49,7 @@ enum {
     O_NOPASS = 'w',
     O_PASS = 'W',
     O_QUIET = 'q',
+    O_JOBS = 'j',
     O_HELP = 1000,
     O_VERSION,
     O_JSON,
@@ -88,6 +89,8 @@ static const OptionSpec options[] = {
      "how long to keep retrying one lock-bound action (default 60)"},
     {"move-default-max-rows", 1, O_MOVE_DEFAULT_MAX, C_MAINTAIN | C_CREATE, "N",
      "most rows moved out of a default partition in one transaction (default 100000)"},
+    {"jobs", 1, O_JOBS, C_MAINTAIN, "N",
+     "maintain up to N tables at once, each worker with its own session (default 1)"},
     {"column", 1, O_COLUMN, C_CREATE, "COL", "the range partition key column"},
     {"interval", 1, O_POLICY_BASE + POPT_INTERVAL, C_CREATE | C_POLICY, "I",
      "partition width: 15 minutes, 1 hour, 1 day, 1 week, 1 month, 1 quarter, 1 year, N "
@@ -226,6 +229,7 @@ int cli_parse(int argc, char **argv, Cli *cli)
     memset(cli, 0, sizeof(*cli));
     cli->retry_budget_s = 60;
     cli->move_default_max_rows = 100000;
+    cli->jobs = 1;
     int seen[N_OPTIONS];
     memset(seen, 0, sizeof(seen));
     opterr = 0; /* options may also follow the command (getopt permutes) */
@@ -287,6 +291,12 @@ int cli_parse(int argc, char **argv, Cli *cli)
                 return cli_usage_error("invalid --retry-budget \"%s\": seconds from 0 to 86400",
                                        optarg);
             cli->retry_budget_s = num;
+            break;
+        case O_JOBS:
+            if (!parse_number(optarg, 1, 64, &num) || num != (long long)num)
+                return cli_usage_error("invalid --jobs \"%s\": a whole number from 1 to 64",
+                                       optarg);
+            cli->jobs = (int)num;
             break;
         case O_MOVE_DEFAULT_MAX:
             if (!parse_number(optarg, 0, 1e12, &num))

@@ -1025,14 +1025,14 @@ bool snapshot_check_contiguous(const TableSnapshot *t, char *err, size_t errlen)
             return false;
         }
         if (prev) {
-            char a[48], b[48];
-            key_format(t->policy.key_type, prev->upper, a);
-            key_format(t->policy.key_type, pi->lower, b);
             if (prev->upper_unbounded || pi->lower_unbounded || pi->lower < prev->upper) {
                 snprintf(err, errlen, "partitions %s and %s overlap", prev->name, pi->name);
                 return false;
             }
             if (pi->lower > prev->upper) {
+                char a[48], b[48]; /* formatted only here: the check runs on every pass */
+                key_format(t->policy.key_type, prev->upper, a);
+                key_format(t->policy.key_type, pi->lower, b);
                 snprintf(err, errlen,
                          "the partitions leave a gap: %s ends at %s but the next, %s, starts at "
                          "%s; rows in between %s. pgstrata will not guess: create a partition "

@@ -444,10 +444,9 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
     strings_free(oids, k);
     strings_free(idx, k);
     strings_free(types, k);
-    const char *setp[] = {zone};
     const char *params[] = {arr, arr_idx, arr_types, zone};
     DbResult *r = NULL;
-    if (db_exec_params(c, "SELECT pg_catalog.set_config('TimeZone', $1, false)", 1, setp))
+    if (db_set_time_zone(c, zone))
         r = db_query(c,
                      /* a cached row stands for the partition while its pg_inherits row is
                       * the same version; only the others are read from pg_class and
@@ -470,7 +469,7 @@ static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const c
     free(arr);
     free(arr_idx);
     free(arr_types);
-    bool reset = db_exec(c, "SELECT pg_catalog.set_config('TimeZone', 'UTC', false)");
+    bool reset = db_set_time_zone(c, "UTC");
     if (!r || !reset) {
         db_clear(r);
         return fail(c, err, "the partitions");

@@ -19,6 +19,7 @@ struct Conn {
     char *err_state;
     char *err_detail;
     char *err_hint;
+    char *time_zone; /* the session's TimeZone, set only when it changes */
 };
 
 struct DbResult {
@@ -103,8 +104,11 @@ static void first_line_only(char *s)
         *nl = '\0';
 }
 
-/* Session settings that make our SQL mean one thing whatever the role's defaults. */
-static const char *const session_setup =
+/* The user's schemas (captured before search_path is emptied: the statements of
+ * one query string run in order), then the session settings that make our SQL
+ * mean one thing whatever the role's defaults. One round trip. */
+static const char session_setup[] =
+    "SELECT unnest(pg_catalog.current_schemas(false));\n"
     "SELECT pg_catalog.set_config('search_path', '', false),"
     " pg_catalog.set_config('client_encoding', 'UTF8', false),"
     " pg_catalog.set_config('standard_conforming_strings', 'on', false),"
@@ -114,6 +118,67 @@ static const char *const session_setup =
     " pg_catalog.set_config('extra_float_digits', '3', false),"
     /* catalog queries never gain from JIT, and compiling costs more than they run */
     " pg_catalog.set_config('jit', 'off', false)";
+
+/* The session on a new connection: checks it, reads the server version,
+ * applies session_setup, and makes Ctrl-C cancel its statements. */
+static Conn *session_start(PGconn *pg, bool no_password, char **err)
+{
+    if (PQstatus(pg) != CONNECTION_OK) {
+        char *msg = xstrdup(PQerrorMessage(pg));
+        first_line_only(msg);
+        if (PQconnectionNeedsPassword(pg) && no_password) {
+            char *with = xasprintf("%s (and -w/--no-password forbids prompting)", msg);
+            free(msg);
+            msg = with;
+        }
+        *err = msg;
+        PQfinish(pg);
+        return NULL;
+    }
+
+    Conn *c = xcalloc(1, sizeof(*c));
+    c->pg = pg;
+    c->version = PQserverVersion(pg);
+    const char *vt = PQparameterStatus(pg, "server_version");
+    c->version_text = xstrdup(vt ? vt : "unknown");
+    /* Tests only: behave as against an older server (version gates and messages). */
+    const char *pretend = getenv("PGSTRATA_PRETEND_SERVER_VERSION_NUM");
+    if (pretend && atoi(pretend) > 0) {
+        c->version = atoi(pretend);
+        free(c->version_text);
+        c->version_text = xasprintf("%d.%d", c->version / 10000, c->version % 10000);
+    }
+
+    bool ok = PQsendQuery(pg, session_setup);
+    char *msg = NULL;
+    PGresult *res;
+    for (int nth = 0; (res = PQgetResult(pg)) != NULL; nth++) {
+        if (ok && PQresultStatus(res) != PGRES_TUPLES_OK) {
+            msg = xasprintf("could not set up the session: %s", PQresultErrorMessage(res));
+            ok = false;
+        } else if (ok && nth == 0) {
+            c->n_user_schemas = (size_t)PQntuples(res);
+            c->user_schemas = xcalloc(c->n_user_schemas + 1, sizeof(char *));
+            for (int i = 0; i < PQntuples(res); i++)
+                c->user_schemas[i] = xstrdup(PQgetvalue(res, i, 0));
+        }
+        PQclear(res);
+    }
+    if (!ok) {
+        *err = msg ? msg : xasprintf("could not set up the session: %s", PQerrorMessage(pg));
+        first_line_only(*err);
+    }
+    c->time_zone = xstrdup("UTC");
+    if (!ok) {
+        conn_close(c);
+        return NULL;
+    }
+    if (active_cancel) /* a clone, in a worker process: cancel its own statements */
+        PQfreeCancel(active_cancel);
+    active_cancel = PQgetCancel(pg);
+    install_sigint();
+    return c;
+}
 
 Conn *conn_open(const ConnOptions *o, char **err)
 {
@@ -152,55 +217,33 @@ Conn *conn_open(const ConnOptions *o, char **err)
         memset(prompted, 0, strlen(prompted));
         free(prompted);
     }
-    if (PQstatus(pg) != CONNECTION_OK) {
-        char *msg = xstrdup(PQerrorMessage(pg));
-        first_line_only(msg);
-        if (PQconnectionNeedsPassword(pg) && o->no_password) {
-            char *with = xasprintf("%s (and -w/--no-password forbids prompting)", msg);
-            free(msg);
-            msg = with;
-        }
-        *err = msg;
-        PQfinish(pg);
+    return session_start(pg, o->no_password, err);
+}
+
+Conn *conn_clone(const Conn *orig, char **err)
+{
+    /* every option the first session used, the password it was given included */
+    PQconninfoOption *opts = PQconninfo(orig->pg);
+    if (!opts) {
+        *err = xstrdup("out of memory");
         return NULL;
     }
-
-    Conn *c = xcalloc(1, sizeof(*c));
-    c->pg = pg;
-    c->version = PQserverVersion(pg);
-    const char *vt = PQparameterStatus(pg, "server_version");
-    c->version_text = xstrdup(vt ? vt : "unknown");
-    /* Tests only: behave as against an older server (version gates and messages). */
-    const char *pretend = getenv("PGSTRATA_PRETEND_SERVER_VERSION_NUM");
-    if (pretend && atoi(pretend) > 0) {
-        c->version = atoi(pretend);
-        free(c->version_text);
-        c->version_text = xasprintf("%d.%d", c->version / 10000, c->version % 10000);
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n++;
+    const char **keys = xcalloc(n + 1, sizeof(char *)), **vals = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        keys[k] = o->keyword;
+        vals[k++] = o->val;
     }
-
-    /* The user's schemas, captured before we empty search_path. */
-    PGresult *res = PQexec(pg, "SELECT unnest(pg_catalog.current_schemas(false))");
-    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
-        c->n_user_schemas = (size_t)PQntuples(res);
-        c->user_schemas = xcalloc(c->n_user_schemas + 1, sizeof(char *));
-        for (int i = 0; i < PQntuples(res); i++)
-            c->user_schemas[i] = xstrdup(PQgetvalue(res, i, 0));
-    }
-    PQclear(res);
-    res = PQexec(pg, session_setup);
-    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    if (!ok) {
-        *err = xasprintf("could not set up the session: %s", PQresultErrorMessage(res));
-        first_line_only(*err);
-    }
-    PQclear(res);
-    if (!ok) {
-        conn_close(c);
-        return NULL;
-    }
-    active_cancel = PQgetCancel(pg);
-    install_sigint();
-    return c;
+    PGconn *pg = PQconnectdbParams(keys, vals, 0);
+    free(keys);
+    free(vals);
+    PQconninfoFree(opts);
+    return session_start(pg, true, err);
 }
 
 void conn_close(Conn *c)
@@ -212,6 +255,7 @@ void conn_close(Conn *c)
     if (cancel)
         PQfreeCancel(cancel);
     PQfinish(c->pg);
+    free(c->time_zone);
     for (size_t i = 0; i < c->n_user_schemas; i++)
         free(c->user_schemas[i]);
     free(c->user_schemas);
@@ -289,6 +333,18 @@ bool db_exec_script(Conn *c, const char *sql)
         PQclear(r);
     }
     return ok;
+}
+
+bool db_set_time_zone(Conn *c, const char *zone)
+{
+    if (c->time_zone && strcmp(c->time_zone, zone) == 0)
+        return true;
+    const char *params[] = {zone};
+    if (!db_exec_params(c, "SELECT pg_catalog.set_config('TimeZone', $1, false)", 1, params))
+        return false;
+    free(c->time_zone);
+    c->time_zone = xstrdup(zone);
+    return true;
 }
 
 bool db_exec(Conn *c, const char *sql)

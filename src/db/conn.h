@@ -24,6 +24,9 @@ typedef struct ConnOptions {
 
 /* NULL on failure, with the message (libpq's, first line) in *err. */
 Conn *conn_open(const ConnOptions *opts, char **err);
+/* A second session with the same connection options (password included), for
+ * work done in parallel; never prompts. */
+Conn *conn_clone(const Conn *c, char **err);
 void conn_close(Conn *c);
 int conn_server_version(const Conn *c);
 const char *conn_server_version_text(const Conn *c);
@@ -40,6 +43,9 @@ bool db_exec(Conn *c, const char *sql);
  * else goes through the extended protocol, one statement at a time). */
 bool db_exec_script(Conn *c, const char *sql);
 bool db_exec_params(Conn *c, const char *sql, int nparams, const char *const *params);
+/* Sets the session's TimeZone (timestamptz values print in it); a no-op when
+ * it is already that zone. */
+bool db_set_time_zone(Conn *c, const char *zone);
 
 int db_rows(const DbResult *r);
 /* NULL for SQL NULL. Valid until db_clear. */

@@ -61,25 +61,17 @@ static char *error_text(Conn *c)
     return xstrdup(conn_error(c));
 }
 
-static bool run_list(Conn *c, const StrList *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (!db_exec(c, l->items[i]))
-            return false;
-    return true;
-}
-
-/* BEGIN, the statements of both lists, COMMIT: one round trip. All of it is
- * SQL the planner built with every name and value quoted. */
-static bool run_transaction(Conn *c, const StrList *first, const StrList *then)
+/* BEGIN, the statements of the lists in order, COMMIT: one round trip. All of
+ * it is SQL the planner or the audit built with every name and value quoted.
+ * A NULL list is skipped. */
+static bool run_transaction(Conn *c, const StrList *const *lists, size_t nlists)
 {
     StrBuf sb;
     sb_init(&sb);
     sb_append(&sb, "BEGIN;\n");
-    for (size_t i = 0; i < first->n; i++)
-        sb_printf(&sb, "%s;\n", first->items[i]);
-    for (size_t i = 0; i < then->n; i++)
-        sb_printf(&sb, "%s;\n", then->items[i]);
+    for (size_t l = 0; l < nlists; l++)
+        for (size_t i = 0; lists[l] && i < lists[l]->n; i++)
+            sb_printf(&sb, "%s;\n", lists[l]->items[i]);
     sb_append(&sb, "COMMIT");
     bool ok = db_exec_script(c, sb.data);
     sb_free(&sb);
@@ -88,13 +80,105 @@ static bool run_transaction(Conn *c, const StrList *first, const StrList *then)
     return ok;
 }
 
-/* One attempt at an action's statements; false with the error in c. */
-static bool attempt_main(Conn *c, const Action *a, bool retry)
+/* The audit row of an action as an INSERT. A successful action's row goes into
+ * the action's own transaction, so it commits with what it records and costs
+ * no round trip; failures and skips are written on their own. duration_sql is
+ * an SQL expression for the milliseconds. */
+static char *audit_sql(const ExecOptions *o, const Action *a, const char *outcome,
+                       const char *duration_sql, int attempts, const char *why)
 {
-    static const StrList none = {NULL, 0};
+    StrBuf text;
+    sb_init(&text);
+    for (size_t i = 0; i < a->sql.n; i++)
+        sb_printf(&text, "%s%s;", i ? "\n" : "", a->sql.items[i]);
+    if (a->copy_sql)
+        sb_printf(&text, "%s | %s", a->copy_sql, a->command);
+    const char *values[] = {o->run_id, a->table, action_kind_name(a->kind), a->target,
+                            text.len ? text.data : NULL};
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "INSERT INTO pgstrata.audit (run_id, parent, action, target, sql, duration_ms,"
+                   " attempts, outcome, error) VALUES (");
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        if (values[i])
+            sb_literal(&sb, values[i]);
+        else
+            sb_append(&sb, "NULL");
+        sb_append(&sb, ", ");
+    }
+    sb_printf(&sb, "%s, %d, ", duration_sql, attempts);
+    sb_literal(&sb, outcome);
+    sb_append(&sb, ", ");
+    if (why)
+        sb_literal(&sb, why);
+    else
+        sb_append(&sb, "NULL");
+    sb_append(&sb, ")");
+    sb_free(&text);
+    return sb.data; /* the caller frees it */
+}
+
+static char *ms_sql(double ms)
+{
+    return xasprintf("%.3f", ms);
+}
+
+/* Bookkeeping of a finished autocommit action (its journal update and audit
+ * row) that waits to ride in the transaction of the action after it, which
+ * depends on it (DETACH ... CONCURRENTLY, then DROP): one commit instead of
+ * two. A crash in between leaves the journal saying 'detaching' for a table
+ * that is detached, which the next pass records (planner: plan_retired). */
+typedef struct Deferred {
+    StrList sql;
+    size_t for_action; /* the index of the action whose transaction takes it */
+} Deferred;
+
+static Deferred deferred;
+
+static void deferred_clear(void)
+{
+    strlist_free(&deferred.sql);
+    memset(&deferred, 0, sizeof(deferred));
+}
+
+/* Writes the deferred bookkeeping in its own transaction. */
+static void deferred_flush(Conn *c)
+{
+    if (deferred.sql.n == 0)
+        return;
+    const StrList *lists[] = {&deferred.sql};
+    if (!run_transaction(c, lists, 1))
+        fprintf(stderr, "pgstrata: warning: could not record a finished step: %s\n", conn_error(c));
+    deferred_clear();
+}
+
+/* The execution of one action: the plan, where it is, and its clock. */
+typedef struct Step {
+    const Plan *plan;
+    size_t index;
+    const ExecOptions *o;
+    double start_ms;
+} Step;
+
+/* Whether the action after this one depends on it and runs as one plain
+ * transaction, so it can carry this one's bookkeeping. */
+static bool next_can_carry(const Step *st)
+{
+    if (st->index + 1 >= st->plan->n)
+        return false;
+    const Action *next = &st->plan->actions[st->index + 1];
+    return next->depends_on == (int)st->index && !next->autocommit && next->kind != ACT_ARCHIVE &&
+           !next->guard_sql && next->pre_sql.n == 0;
+}
+
+/* One attempt at an action's statements; false with the error in c. */
+static bool attempt_main(Conn *c, const Step *st, int attempt)
+{
+    const Action *a = &st->plan->actions[st->index];
+    double before = now_ms() - st->start_ms;
     if (a->autocommit) {
         bool ok;
-        if (retry && a->retry_sql) {
+        if (attempt > 1 && a->retry_sql) {
             ok = db_exec(c, a->retry_sql);
             /* 55000: nothing pending, the first attempt never began: start over. */
             if (!ok && conn_error_state(c) && strcmp(conn_error_state(c), "55000") == 0)
@@ -105,12 +189,43 @@ static bool attempt_main(Conn *c, const Action *a, bool retry)
         if (!ok)
             return false;
         failpoint(a, "after-sql");
-        return run_transaction(c, &a->book_sql, &none);
+        char *dur = ms_sql(now_ms() - st->start_ms);
+        StrList book = {NULL, 0};
+        for (size_t i = 0; i < a->book_sql.n; i++)
+            strlist_add(&book, xstrdup(a->book_sql.items[i]));
+        strlist_add(&book, audit_sql(st->o, a, "ok", dur, attempt, NULL));
+        free(dur);
+        if (next_can_carry(st)) {
+            deferred_clear();
+            deferred.sql = book;
+            deferred.for_action = st->index + 1;
+            return true;
+        }
+        const StrList *lists[] = {&book};
+        ok = run_transaction(c, lists, 1);
+        strlist_free(&book);
+        return ok;
     }
-    if (!run_transaction(c, &a->sql, &a->book_sql))
-        return false;
-    failpoint(a, "after-commit");
-    return true;
+    /* The duration: time before this attempt, plus the server's time on it. */
+    char *dur = xasprintf("%.3f + pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() -"
+                          " pg_catalog.statement_timestamp()) * 1000",
+                          before);
+    StrList audit_row = {NULL, 0};
+    strlist_add(&audit_row, audit_sql(st->o, a, "ok", dur, attempt, NULL));
+    free(dur);
+    bool carry = deferred.sql.n && deferred.for_action == st->index;
+    const StrList *lists[] = {carry ? &deferred.sql : NULL, &a->sql, &a->book_sql, &audit_row};
+    bool ok = run_transaction(c, lists, 4);
+    strlist_free(&audit_row);
+    if (ok) {
+        if (carry)
+            deferred_clear();
+        failpoint(a, "after-commit");
+    } else if (carry) {
+        /* what the earlier step did stays recorded whatever happens to this one */
+        deferred_flush(c);
+    }
+    return ok;
 }
 
 typedef struct Pipe {
@@ -128,8 +243,9 @@ static bool pipe_sink(void *arg, const char *buf, size_t len)
     return fwrite(buf, 1, len, p->f) == len;
 }
 
-static bool run_archive(Conn *c, const Action *a, char **why)
+static bool run_archive(Conn *c, const Step *st, char **why)
 {
+    const Action *a = &st->plan->actions[st->index];
     fflush(NULL);
     FILE *f = popen(a->command, "w");
     if (!f) {
@@ -150,12 +266,16 @@ static bool run_archive(Conn *c, const Action *a, char **why)
         *why = error_text(c);
         return false;
     }
-    static const StrList none = {NULL, 0};
-    if (!run_transaction(c, &a->book_sql, &none)) {
+    char *dur = ms_sql(now_ms() - st->start_ms);
+    StrList audit_row = {NULL, 0};
+    strlist_add(&audit_row, audit_sql(st->o, a, "ok", dur, 1, NULL));
+    free(dur);
+    const StrList *lists[] = {&a->book_sql, &audit_row};
+    bool ok = run_transaction(c, lists, 2);
+    strlist_free(&audit_row);
+    if (!ok)
         *why = error_text(c);
-        return false;
-    }
-    return true;
+    return ok;
 }
 
 static bool check_guard(Conn *c, const Action *a, char **why)
@@ -187,12 +307,38 @@ static bool check_guard(Conn *c, const Action *a, char **why)
 }
 
 /* The lock_timeout the session has now, so it is set only when it changes. */
-static int session_lock_timeout = -1;
+static int session_lock_timeout = -1; /* per process: each worker has its own session */
+
+/* The journal rows (pre_sql) of this action and of the detaches of the same
+ * table after it, in one transaction: each records an intent that is harmless
+ * when the step never happens (the next pass sees the partition still
+ * attached and plans it again, or forgets it). */
+static bool run_intents(Conn *c, const Plan *plan, size_t index, bool *intent_done)
+{
+    const Action *a = &plan->actions[index];
+    if (intent_done[index] || a->pre_sql.n == 0)
+        return true;
+    StrList batch = {NULL, 0};
+    for (size_t j = index; j < plan->n; j++) {
+        const Action *b = &plan->actions[j];
+        if (j > index &&
+            (strcmp(b->table, a->table) != 0 || b->kind != ACT_DETACH || a->kind != ACT_DETACH))
+            continue;
+        for (size_t i = 0; i < b->pre_sql.n; i++)
+            strlist_add(&batch, xstrdup(b->pre_sql.items[i]));
+        intent_done[j] = true;
+    }
+    const StrList *lists[] = {&batch};
+    bool ok = run_transaction(c, lists, 1);
+    strlist_free(&batch);
+    return ok;
+}
 
 /* Runs one action with its retries. *attempts and *why (on failure) are set. */
-static bool run_action(Conn *c, const Action *a, const ExecOptions *o, int *attempts, int *retries,
+static bool run_action(Conn *c, const Step *st, bool *intent_done, int *attempts, int *retries,
                        char **why)
 {
+    const Action *a = &st->plan->actions[st->index];
     *attempts = 0;
     if (a->lock_timeout_ms != session_lock_timeout) {
         char set[64];
@@ -203,7 +349,7 @@ static bool run_action(Conn *c, const Action *a, const ExecOptions *o, int *atte
         }
         session_lock_timeout = a->lock_timeout_ms;
     }
-    if (!run_list(c, &a->pre_sql)) {
+    if (!run_intents(c, st->plan, st->index, intent_done)) {
         *why = error_text(c);
         return false;
     }
@@ -211,12 +357,12 @@ static bool run_action(Conn *c, const Action *a, const ExecOptions *o, int *atte
         return false;
     if (a->kind == ACT_ARCHIVE) {
         *attempts = 1;
-        return run_archive(c, a, why);
+        return run_archive(c, st, why);
     }
-    double start = now_ms(), delay = 100;
+    double delay = 100;
     for (;;) {
         (*attempts)++;
-        if (attempt_main(c, a, *attempts > 1))
+        if (attempt_main(c, st, *attempts))
             return true;
         if (!conn_error_is_retryable(c) || interrupted()) {
             *why = error_text(c);
@@ -224,12 +370,12 @@ static bool run_action(Conn *c, const Action *a, const ExecOptions *o, int *atte
         }
         /* Backoff with jitter: 100 ms doubling to 5 s, each wait 50-100 % of that. */
         double wait = delay * (0.5 + 0.5 * (double)rand() / RAND_MAX);
-        if (now_ms() - start + wait > o->retry_budget_s * 1000.0) {
+        double spent = now_ms() - st->start_ms;
+        if (spent + wait > st->o->retry_budget_s * 1000.0) {
             *why = xasprintf("gave up after %d attempts in %.1f s: %s (lock_timeout %d ms each "
                              "time; pgstrata never cancels other sessions, so a long transaction "
                              "holding a conflicting lock wins; the next run tries again)",
-                             *attempts, (now_ms() - start) / 1000.0, conn_error(c),
-                             a->lock_timeout_ms);
+                             *attempts, spent / 1000.0, conn_error(c), a->lock_timeout_ms);
             return false;
         }
         (*retries)++;
@@ -239,47 +385,35 @@ static bool run_action(Conn *c, const Action *a, const ExecOptions *o, int *atte
     }
 }
 
-static void audit(Conn *c, const ExecOptions *o, const Action *a, Outcome out, double ms,
-                  int attempts, const char *why)
+/* The audit row of an action that did not succeed, on its own. */
+static void audit_failure(Conn *c, const ExecOptions *o, const Action *a, const char *outcome,
+                          double ms, int attempts, const char *why)
 {
-    StrBuf sql;
-    sb_init(&sql);
-    for (size_t i = 0; i < a->sql.n; i++)
-        sb_printf(&sql, "%s%s;", i ? "\n" : "", a->sql.items[i]);
-    if (a->copy_sql)
-        sb_printf(&sql, "%s | %s", a->copy_sql, a->command);
-    char dur[32], att[16];
-    snprintf(dur, sizeof(dur), "%.3f", ms);
-    snprintf(att, sizeof(att), "%d", attempts);
-    const char *outcome = out == OUT_OK ? "ok" : out == OUT_FAILED ? "failed" : "skipped";
-    const char *params[] = {o->run_id,
-                            a->table,
-                            action_kind_name(a->kind),
-                            a->target,
-                            sql.len ? sql.data : NULL,
-                            dur,
-                            att,
-                            outcome,
-                            why};
-    if (!db_exec_params(c,
-                        "INSERT INTO pgstrata.audit (run_id, parent, action, target, sql,"
-                        " duration_ms, attempts, outcome, error)"
-                        " VALUES ($1, $2, $3, $4, $5, $6::double precision, $7::integer, $8, $9)",
-                        9, params))
+    char *dur = ms_sql(ms);
+    char *sql = audit_sql(o, a, outcome, dur, attempts, why);
+    if (!db_exec(c, sql))
         fprintf(stderr, "pgstrata: warning: could not write the audit row: %s\n", conn_error(c));
-    sb_free(&sql);
+    free(sql);
+    free(dur);
 }
 
-void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res)
+void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecOptions *o,
+                  ExecResult *res)
 {
     Outcome *done = xcalloc(plan->n + 1, sizeof(Outcome));
-    session_lock_timeout = -1;
-    srand((unsigned int)(getpid() ^ (unsigned int)time(NULL)));
-    memset(res, 0, sizeof(*res));
-    for (size_t i = 0; i < plan->n; i++) {
+    bool *intent_done = xcalloc(plan->n + 1, sizeof(bool));
+    static bool seeded;
+    if (!seeded) {
+        srand((unsigned int)(getpid() ^ (unsigned int)time(NULL)));
+        seeded = true;
+    }
+    deferred_clear();
+    for (size_t i = from; i < to; i++) {
         const Action *a = &plan->actions[i];
         const char *kind = action_kind_name(a->kind);
         done[i] = OUT_FAILED;
+        if (deferred.sql.n && deferred.for_action != i)
+            deferred_flush(c);
         if (a->kind == ACT_SKIP) {
             done[i] = OUT_OK;
             if (!o->quiet)
@@ -289,23 +423,24 @@ void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res)
         if (a->kind == ACT_ERROR) {
             res->failed++;
             fprintf(stderr, "pgstrata: error: %s: %s\n", a->table, a->why);
-            audit(c, o, a, OUT_FAILED, 0, 0, a->why);
+            audit_failure(c, o, a, "failed", 0, 0, a->why);
             continue;
         }
         if (interrupted() || (a->depends_on >= 0 && done[a->depends_on] != OUT_OK)) {
+            deferred_flush(c);
             done[i] = OUT_SKIPPED;
             res->skipped++;
             const char *why = interrupted() ? "interrupted" : "an earlier step it needs failed";
             if (!o->quiet)
                 printf("skipped  %-17s %s (%s)\n", kind, a->target, why);
-            audit(c, o, a, OUT_SKIPPED, 0, 0, why);
+            audit_failure(c, o, a, "skipped", 0, 0, why);
             continue;
         }
         char *why = NULL;
         int attempts = 0;
-        double start = now_ms();
-        bool ok = run_action(c, a, o, &attempts, &res->retries, &why);
-        double ms = now_ms() - start;
+        Step st = {plan, i, o, now_ms()};
+        bool ok = run_action(c, &st, intent_done, &attempts, &res->retries, &why);
+        double ms = now_ms() - st.start_ms;
         done[i] = ok ? OUT_OK : OUT_FAILED;
         if (ok) {
             res->ok++;
@@ -313,6 +448,7 @@ void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res)
                 printf("ok       %-17s %s (%.0f ms%s)\n", kind, a->target, ms,
                        attempts > 1 ? ", retried" : "");
         } else {
+            deferred_flush(c);
             res->failed++;
             /* A relation missing may be a partition renamed by hand: its cached name is
              * stale, so read every bound afresh next time. */
@@ -322,10 +458,18 @@ void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res)
             if (!o->quiet)
                 printf("FAILED   %-17s %s\n", kind, a->target);
             fprintf(stderr, "pgstrata: error: %s: %s %s: %s\n", a->table, kind, a->target, why);
+            audit_failure(c, o, a, "failed", ms, attempts, why);
         }
-        audit(c, o, a, ok ? OUT_OK : OUT_FAILED, ms, attempts, why);
         free(why);
     }
+    deferred_flush(c);
     fflush(stdout);
+    free(intent_done);
     free(done);
+}
+
+void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res)
+{
+    memset(res, 0, sizeof(*res));
+    exec_actions(c, plan, 0, plan->n, o, res);
 }

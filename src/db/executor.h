@@ -26,5 +26,14 @@ typedef struct ExecResult {
 } ExecResult;
 
 void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res);
+/* Runs actions [from, to) of the plan (whole tables), adding to *res. One
+ * session at a time per process. */
+void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecOptions *o,
+                  ExecResult *res);
+
+/* The same with the tables shared among `jobs` sessions: this one and
+ * jobs - 1 worker processes (conn_clone), each taking the next table not yet
+ * taken; a table's actions stay in order in one session. */
+void exec_plan_parallel(Conn *c, const Plan *plan, const ExecOptions *o, int jobs, ExecResult *res);
 
 #endif

@@ -196,7 +196,7 @@ bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, ch
     const char *zone[] = {snapshot_zone(p)};
     DbResult *r = NULL;
     /* timestamptz bounds print in the session zone: the table's, for civil times */
-    if (db_exec_params(c, "SELECT pg_catalog.set_config('TimeZone', $1, false)", 1, zone))
+    if (db_set_time_zone(c, zone[0]))
         r = db_query(
             c,
             "WITH z AS (SELECT c.oid AS parent"
@@ -228,7 +228,7 @@ bool inventory_partitions(Conn *c, const Policy *p, PartRow **out, size_t *n, ch
                                         " WHERE r.parent_schema = $1 AND r.parent_table = $2 AND "
                                         "NOT rel.relispartition",
             2, params);
-    bool reset = db_exec(c, "SELECT pg_catalog.set_config('TimeZone', 'UTC', false)");
+    bool reset = db_set_time_zone(c, "UTC");
     if (!r || !reset) {
         db_clear(r);
         *err = xasprintf("could not read the partitions: %s", conn_error(c));
