@@ -33,7 +33,12 @@ struct Cli {
     const char *policy_values[POPT__COUNT]; /* as typed, NULL when not given */
     double retry_budget_s;
     long long move_default_max_rows;
-    int jobs; /* maintain: worker sessions */
+    int jobs;             /* maintain: worker sessions */
+    const char *accept;   /* migrate: blockers accepted, comma-separated */
+    long long batch_rows; /* migrate backfill: 0 = sized to batch_time_s */
+    double batch_time_s;
+    double max_rate; /* rows per second, 0 = unlimited */
+    const char *keep_old;
     const char *run_id;
 };
 
@@ -82,5 +87,9 @@ int cmd_policy(Cli *cli);
 int cmd_plan(Cli *cli);
 int cmd_maintain(Cli *cli);
 int cmd_ls(Cli *cli);
+int cmd_migrate(Cli *cli);
+/* migrate subcommands: args[0] is the source table. */
+int cmd_migrate_plan(Cli *cli, char **args, int nargs);
+int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs);
 
 #endif

@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 #include "db/catalog.h"
 #include "db/executor.h"
+#include "db/migrate_steps.h"
 #include "db/policy_store.h"
 #include "report/plan_report.h"
 
@@ -209,10 +210,32 @@ static int plan_or_maintain(Cli *cli, bool execute)
     }
     /* Age tiers and a second level are columns a newer pgstrata fills: such a
      * policy means more than this version can plan, so it is left alone. */
+    StrList busy_s = {NULL, 0}, busy_t = {NULL, 0};
+    char *err = NULL;
+    if (!mstep_busy_tables(c, &busy_s, &busy_t, &err)) {
+        cli_error("%s", err);
+        free(err);
+        policy_rows_free(rows, n);
+        conn_close(c);
+        return EXIT_FAILED;
+    }
     Policy *policies = xcalloc(n + 1, sizeof(Policy));
     size_t k = 0;
     int refused = 0;
     for (size_t i = 0; i < n; i++) {
+        bool busy = false;
+        for (size_t j = 0; j < busy_t.n && !busy; j++)
+            busy = strcmp(busy_s.items[j], rows[i].policy.schema) == 0 &&
+                   strcmp(busy_t.items[j], rows[i].policy.table) == 0;
+        if (busy) {
+            char *disp = ident_display(rows[i].policy.schema, rows[i].policy.table);
+            if (!cli->quiet && !cli->json)
+                printf("skipped %s: a migration is re-laying it out; \"pgstrata migrate status\" "
+                       "says where it is\n",
+                       disp);
+            free(disp);
+            continue;
+        }
         if (!rows[i].has_reserved) {
             policies[k++] = rows[i].policy;
             continue;
@@ -224,6 +247,8 @@ static int plan_or_maintain(Cli *cli, bool execute)
         free(disp);
         refused++;
     }
+    strlist_free(&busy_s);
+    strlist_free(&busy_t);
     code = run_pass(c, cli, policies, k, false, execute);
     if (refused && code == EXIT_OK)
         code = EXIT_FAILED;

@@ -17,6 +17,7 @@ enum {
     C_PLAN = 1 << 3,
     C_MAINTAIN = 1 << 4,
     C_LS = 1 << 5,
+    C_MIGRATE = 1 << 6,
     C_ALL = 0xff,
 };
 
@@ -39,6 +40,10 @@ static const Command commands[] = {
     {"maintain", C_MAINTAIN, cmd_maintain, "maintain [TABLE...] [--dry-run] [--now TS]",
      "one maintenance pass: create ahead, retire past retention, analyze"},
     {"ls", C_LS, cmd_ls, "ls [TABLE]", "managed tables, or every partition of one table"},
+    {"migrate", C_MIGRATE, cmd_migrate,
+     "migrate plan|start|backfill|verify|cutover|rollback|finish|status SOURCE [options]",
+     "re-lay a live table out online: a new partitioned tree, change capture, backfill, "
+     "verify, cutover"},
 };
 
 enum {
@@ -59,6 +64,11 @@ enum {
     O_COLUMN,
     O_RETRY_BUDGET,
     O_MOVE_DEFAULT_MAX,
+    O_ACCEPT,
+    O_BATCH_ROWS,
+    O_BATCH_TIME,
+    O_MAX_RATE,
+    O_KEEP_OLD,
     O_POLICY_BASE, /* + PolicyOption */
 };
 
@@ -79,44 +89,55 @@ static const OptionSpec options[] = {
     {"no-password", 0, O_NOPASS, C_ALL, NULL, "never prompt for a password"},
     {"password", 0, O_PASS, C_ALL, NULL, "prompt for a password"},
     {"quiet", 0, O_QUIET, C_ALL, NULL, "print only errors and summaries"},
-    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS, NULL, "machine-readable output"},
+    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE, NULL,
+     "machine-readable output"},
     {"dry-run", 0, O_DRY_RUN, C_CREATE | C_MAINTAIN, NULL, "print the plan, change nothing"},
-    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS, "TS",
+    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE, "TS",
      "act as if the time were TS (a timestamptz; UTC without an offset)"},
     {"wait", 0, O_WAIT, C_MAINTAIN | C_CREATE, NULL,
      "wait for another pgstrata run on the same table instead of skipping it"},
-    {"retry-budget", 1, O_RETRY_BUDGET, C_MAINTAIN | C_CREATE, "SECONDS",
+    {"retry-budget", 1, O_RETRY_BUDGET, C_MAINTAIN | C_CREATE | C_MIGRATE, "SECONDS",
      "how long to keep retrying one lock-bound action (default 60)"},
     {"move-default-max-rows", 1, O_MOVE_DEFAULT_MAX, C_MAINTAIN | C_CREATE, "N",
      "most rows moved out of a default partition in one transaction (default 100000)"},
     {"jobs", 1, O_JOBS, C_MAINTAIN, "N",
      "maintain up to N tables at once, each worker with its own session (default 1)"},
-    {"column", 1, O_COLUMN, C_CREATE, "COL", "the range partition key column"},
-    {"interval", 1, O_POLICY_BASE + POPT_INTERVAL, C_CREATE | C_POLICY, "I",
+    {"accept", 1, O_ACCEPT, C_MIGRATE, "WHAT[,WHAT]",
+     "migrate start: go on despite these blockers of the plan (each names its value)"},
+    {"batch-rows", 1, O_BATCH_ROWS, C_MIGRATE, "N",
+     "migrate backfill: rows per transaction (default: sized to --batch-time)"},
+    {"batch-time", 1, O_BATCH_TIME, C_MIGRATE, "SECONDS",
+     "migrate backfill: target length of one transaction (default 1)"},
+    {"max-rate", 1, O_MAX_RATE, C_MIGRATE, "ROWS",
+     "migrate backfill: copy at most ROWS rows per second"},
+    {"keep-old", 1, O_KEEP_OLD, C_MIGRATE, "SPAN",
+     "migrate finish: keep the old table this long before a later finish drops it"},
+    {"column", 1, O_COLUMN, C_CREATE | C_MIGRATE, "COL", "the range partition key column"},
+    {"interval", 1, O_POLICY_BASE + POPT_INTERVAL, C_CREATE | C_POLICY | C_MIGRATE, "I",
      "partition width: 15 minutes, 1 hour, 1 day, 1 week, 1 month, 1 quarter, 1 year, N "
      "(integer keys)"},
-    {"premake", 1, O_POLICY_BASE + POPT_PREMAKE, C_CREATE | C_POLICY, "N|SPAN",
+    {"premake", 1, O_POLICY_BASE + POPT_PREMAKE, C_CREATE | C_POLICY | C_MIGRATE, "N|SPAN",
      "future coverage: N intervals ahead (default 4), or a span such as '7 days'"},
-    {"start", 1, O_POLICY_BASE + POPT_START, C_CREATE | C_POLICY, "VALUE",
+    {"start", 1, O_POLICY_BASE + POPT_START, C_CREATE | C_POLICY | C_MIGRATE, "VALUE",
      "first partition: the one holding VALUE (default: now, or max(key))"},
-    {"retention", 1, O_POLICY_BASE + POPT_RETENTION, C_CREATE | C_POLICY, "SPAN|N",
+    {"retention", 1, O_POLICY_BASE + POPT_RETENTION, C_CREATE | C_POLICY | C_MIGRATE, "SPAN|N",
      "retire partitions older than SPAN (integer keys: keep the newest N ranges); none"},
-    {"retention-mode", 1, O_POLICY_BASE + POPT_RETENTION_MODE, C_CREATE | C_POLICY,
+    {"retention-mode", 1, O_POLICY_BASE + POPT_RETENTION_MODE, C_CREATE | C_POLICY | C_MIGRATE,
      "drop|detach|archive", "what retiring does (default drop)"},
-    {"archive-command", 1, O_POLICY_BASE + POPT_ARCHIVE_COMMAND, C_CREATE | C_POLICY, "CMD",
-     "shell command receiving a retired partition as COPY text; %t table, %r range"},
-    {"detach-schema", 1, O_POLICY_BASE + POPT_DETACH_SCHEMA, C_CREATE | C_POLICY, "SCHEMA",
-     "where detached partitions are kept (retention mode detach)"},
-    {"drop-delay", 1, O_POLICY_BASE + POPT_DROP_DELAY, C_CREATE | C_POLICY, "SPAN",
+    {"archive-command", 1, O_POLICY_BASE + POPT_ARCHIVE_COMMAND, C_CREATE | C_POLICY | C_MIGRATE,
+     "CMD", "shell command receiving a retired partition as COPY text; %t table, %r range"},
+    {"detach-schema", 1, O_POLICY_BASE + POPT_DETACH_SCHEMA, C_CREATE | C_POLICY | C_MIGRATE,
+     "SCHEMA", "where detached partitions are kept (retention mode detach)"},
+    {"drop-delay", 1, O_POLICY_BASE + POPT_DROP_DELAY, C_CREATE | C_POLICY | C_MIGRATE, "SPAN",
      "detach now, drop SPAN later"},
-    {"window", 1, O_POLICY_BASE + POPT_WINDOW, C_CREATE | C_POLICY, "HH:MM-HH:MM",
+    {"window", 1, O_POLICY_BASE + POPT_WINDOW, C_CREATE | C_POLICY | C_MIGRATE, "HH:MM-HH:MM",
      "retire only inside this daily window (policy time zone); none"},
-    {"time-zone", 1, O_POLICY_BASE + POPT_TIME_ZONE, C_CREATE | C_POLICY, "ZONE",
+    {"time-zone", 1, O_POLICY_BASE + POPT_TIME_ZONE, C_CREATE | C_POLICY | C_MIGRATE, "ZONE",
      "zone that aligns day and longer bounds of timestamptz keys (default UTC)"},
-    {"lock-timeout", 1, O_POLICY_BASE + POPT_LOCK_TIMEOUT, C_CREATE | C_POLICY, "T",
+    {"lock-timeout", 1, O_POLICY_BASE + POPT_LOCK_TIMEOUT, C_CREATE | C_POLICY | C_MIGRATE, "T",
      "lock_timeout for each DDL statement (default 1s)"},
-    {"analyze", 1, O_POLICY_BASE + POPT_ANALYZE, C_CREATE | C_POLICY, "every|changed|never",
-     "when to ANALYZE the parent (default changed)"},
+    {"analyze", 1, O_POLICY_BASE + POPT_ANALYZE, C_CREATE | C_POLICY | C_MIGRATE,
+     "every|changed|never", "when to ANALYZE the parent (default changed)"},
     {"help", 0, O_HELP, C_ALL, NULL, "show this help"},
     {"version", 0, O_VERSION, C_ALL, NULL, "show the version"},
 };
@@ -230,6 +251,7 @@ int cli_parse(int argc, char **argv, Cli *cli)
     cli->retry_budget_s = 60;
     cli->move_default_max_rows = 100000;
     cli->jobs = 1;
+    cli->batch_time_s = 1;
     int seen[N_OPTIONS];
     memset(seen, 0, sizeof(seen));
     opterr = 0; /* options may also follow the command (getopt permutes) */
@@ -297,6 +319,29 @@ int cli_parse(int argc, char **argv, Cli *cli)
                 return cli_usage_error("invalid --jobs \"%s\": a whole number from 1 to 64",
                                        optarg);
             cli->jobs = (int)num;
+            break;
+        case O_ACCEPT:
+            cli->accept = optarg;
+            break;
+        case O_BATCH_ROWS:
+            if (!parse_number(optarg, 1, 1e9, &num) || num != (long long)num)
+                return cli_usage_error("invalid --batch-rows \"%s\": a whole number from 1",
+                                       optarg);
+            cli->batch_rows = (long long)num;
+            break;
+        case O_BATCH_TIME:
+            if (!parse_number(optarg, 0.01, 60, &num))
+                return cli_usage_error("invalid --batch-time \"%s\": seconds from 0.01 to 60",
+                                       optarg);
+            cli->batch_time_s = num;
+            break;
+        case O_MAX_RATE:
+            if (!parse_number(optarg, 1, 1e9, &num))
+                return cli_usage_error("invalid --max-rate \"%s\": rows per second", optarg);
+            cli->max_rate = num;
+            break;
+        case O_KEEP_OLD:
+            cli->keep_old = optarg;
             break;
         case O_MOVE_DEFAULT_MAX:
             if (!parse_number(optarg, 0, 1e12, &num))

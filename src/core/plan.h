@@ -79,6 +79,12 @@ void plan_table(Plan *plan, const TableSnapshot *t, const ServerInfo *server,
  * find relations already holding them). Caller frees each and the array. */
 char **planned_partition_names(const TableSnapshot *t, size_t *n);
 
+/* "FOR VALUES FROM (lo) TO (hi)" for the policy's key type and zone, and one
+ * key value as SQL (sb_key_value). */
+struct StrBuf;
+void sb_partition_bounds(struct StrBuf *sb, const Policy *p, int64_t lo, int64_t hi);
+void sb_key_value(struct StrBuf *sb, const Policy *p, int64_t v);
+
 /* Whether the partition set has gaps or overlaps; err names the two
  * partitions and the hole. Used by `create` before registering a policy. */
 bool snapshot_check_contiguous(const TableSnapshot *t, char *err, size_t errlen);

@@ -71,15 +71,15 @@ static char *qualified(const char *schema, const char *name)
 
 /* A key value as SQL. timestamptz bounds are civil times in the zone,
  * resolved by the server, so DST days come out 23 or 25 hours long. */
-static void sb_key(StrBuf *sb, const Ctx *c, int64_t v)
+void sb_key_value(StrBuf *sb, const Policy *p, int64_t v)
 {
     char buf[48];
-    key_format(c->p->key_type, v, buf);
-    if (c->p->key_type != KEY_TIMESTAMPTZ) {
+    key_format(p->key_type, v, buf);
+    if (p->key_type != KEY_TIMESTAMPTZ) {
         sb_literal(sb, buf);
         return;
     }
-    const char *zone = snapshot_zone(c->p);
+    const char *zone = snapshot_zone(p);
     if (strcmp(zone, "UTC") == 0) {
         char *s = xasprintf("%s+00", buf);
         sb_literal(sb, s);
@@ -101,12 +101,12 @@ static char *range_text(const Ctx *c, int64_t lo, int64_t hi)
     return xasprintf("[%s, %s)", a, b);
 }
 
-static void sb_bounds(StrBuf *sb, const Ctx *c, int64_t lo, int64_t hi)
+void sb_partition_bounds(StrBuf *sb, const Policy *p, int64_t lo, int64_t hi)
 {
     sb_append(sb, "FOR VALUES FROM (");
-    sb_key(sb, c, lo);
+    sb_key_value(sb, p, lo);
     sb_append(sb, ") TO (");
-    sb_key(sb, c, hi);
+    sb_key_value(sb, p, hi);
     sb_putc(sb, ')');
 }
 
@@ -175,7 +175,7 @@ static char *attach_sql(const Ctx *c, const char *name, int64_t lo, int64_t hi)
     sb_printf(&sb, "ALTER TABLE %s ATTACH PARTITION ", c->parent_sql);
     sb_qualified(&sb, c->p->schema, name);
     sb_putc(&sb, ' ');
-    sb_bounds(&sb, c, lo, hi);
+    sb_partition_bounds(&sb, c->p, lo, hi);
     return sb.data;
 }
 
@@ -283,9 +283,9 @@ static int plan_move_default(Ctx *c, const char *name, int64_t lo, int64_t hi, i
     StrBuf where, cols, sb;
     sb_init(&where);
     sb_printf(&where, " WHERE %s >= ", col);
-    sb_key(&where, c, lo);
+    sb_key_value(&where, c->p, lo);
     sb_printf(&where, " AND %s < ", col);
-    sb_key(&where, c, hi);
+    sb_key_value(&where, c->p, hi);
     sb_init(&cols);
     for (size_t k = 0; k < t->ncolumns; k++) {
         if (k)

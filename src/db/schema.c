@@ -94,6 +94,35 @@ static const char *const migrations[] = {
     "  bound text NOT NULL);"
     "COMMENT ON TABLE pgstrata.bound_cache IS 'pgstrata: partition bounds as last read; "
     "rebuilt at will, safe to truncate';",
+    /* 3: online re-layouts (pgstrata migrate). Each migration also owns objects
+     * named pgstrata.m<id>_* (the change log, capture, replay and backfill
+     * functions), created at start and dropped at finish or rollback. */
+    "CREATE TABLE pgstrata.migration ("
+    "  id serial PRIMARY KEY,"
+    "  schema name NOT NULL,"
+    "  source name NOT NULL,"
+    "  new_table name NOT NULL,"
+    "  old_table name NOT NULL,"
+    "  key_column name NOT NULL,"
+    "  key_type text NOT NULL,"
+    "  kind text NOT NULL CHECK (kind IN ('plain', 'partitioned', 'inheritance')),"
+    "  ident name[] NOT NULL,"
+    "  ident_types text[] NOT NULL,"
+    "  columns name[] NOT NULL,"
+    "  step text NOT NULL"
+    "    CHECK (step IN ('started', 'cutover', 'old_kept', 'finished', 'rolled_back')),"
+    "  backfill_cursor text[],"
+    "  backfill_done boolean NOT NULL DEFAULT false,"
+    "  rows_copied bigint NOT NULL DEFAULT 0,"
+    "  rows_estimate double precision,"
+    "  verified_at timestamptz,"
+    "  started_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+    "  updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),"
+    "  cutover_at timestamptz,"
+    "  keep_old_until timestamptz,"
+    "  finished_at timestamptz);"
+    "CREATE UNIQUE INDEX migration_active ON pgstrata.migration (schema, source)"
+    "  WHERE step NOT IN ('finished', 'rolled_back');",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

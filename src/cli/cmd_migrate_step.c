@@ -1,0 +1,493 @@
+/* migrate start | backfill | verify | cutover | rollback | finish | status */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/ident.h"
+#include "core/strbuf.h"
+#include "db/catalog.h"
+#include "db/migrate_inspect.h"
+#include "db/migrate_steps.h"
+
+#define DEFAULT_CUTOVER_LOCK_TIMEOUT_MS 500
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int lock_timeout_ms(const Cli *cli, int *code)
+{
+    const char *t = cli->policy_values[POPT_LOCK_TIMEOUT];
+    if (!t)
+        return DEFAULT_CUTOVER_LOCK_TIMEOUT_MS;
+    int ms = 0;
+    char why[256];
+    if (!parse_lock_timeout(t, &ms, why, sizeof(why))) {
+        cli_error("invalid --lock-timeout \"%s\": %s", t, why);
+        *code = EXIT_USAGE;
+        return -1;
+    }
+    return ms;
+}
+
+/* The session for one migration: connected, the table resolved, the
+ * migration's advisory lock held. */
+typedef struct Session {
+    Conn *c;
+    char *schema, *table, *disp;
+} Session;
+
+static void session_close(Session *s)
+{
+    conn_close(s->c);
+    free(s->schema);
+    free(s->table);
+    free(s->disp);
+}
+
+static bool session_open(Cli *cli, const char *typed, Session *s, int *code)
+{
+    memset(s, 0, sizeof(*s));
+    s->c = cli_connect(cli, true, code);
+    if (!s->c)
+        return false;
+    char *err = NULL;
+    bool got = false;
+    *code = EXIT_FAILED;
+    if (!catalog_resolve(s->c, typed, &s->schema, &s->table, &err) ||
+        !mstep_lock(s->c, s->schema, s->table, &got, &err)) {
+        cli_error("%s", err);
+        free(err);
+        return false;
+    }
+    s->disp = ident_display(s->schema, s->table);
+    if (!got) {
+        cli_error("another pgstrata migrate is working on %s; try again when it is done", s->disp);
+        return false;
+    }
+    return true;
+}
+
+/* The migration in progress, or an error saying there is none. */
+static bool load_active(Session *s, Migration *m)
+{
+    bool found = false;
+    char *err = NULL;
+    if (!mstep_load(s->c, s->schema, s->table, true, m, &found, &err)) {
+        cli_error("%s", err);
+        free(err);
+        return false;
+    }
+    if (!found) {
+        cli_error("no migration of %s is in progress; see \"pgstrata migrate plan\"", s->disp);
+        return false;
+    }
+    return true;
+}
+
+static int do_start(Cli *cli, Session *s)
+{
+    if (!cli->column)
+        return cli_usage_error("\"pgstrata migrate start\" needs --column, the new partition key");
+    if (!cli->policy_values[POPT_INTERVAL])
+        return cli_usage_error("\"pgstrata migrate start\" needs --interval, e.g. "
+                               "--interval '1 day'");
+    int code = EXIT_FAILED;
+    int lt = lock_timeout_ms(cli, &code);
+    if (lt < 0)
+        return code;
+    Migration m;
+    bool found = false;
+    char *err = NULL;
+    if (!mstep_load(s->c, s->schema, s->table, true, &m, &found, &err))
+        goto fail;
+    if (found) {
+        err = xasprintf("a migration of %s is already in progress (step %s); see \"pgstrata "
+                        "migrate status %s\"",
+                        s->disp, m.step, s->disp);
+        migration_free(&m);
+        goto fail;
+    }
+    Policy p;
+    policy_init(&p);
+    char why[512];
+    if (!ident_parse(cli->column, &p.column, why, sizeof(why))) {
+        policy_free(&p);
+        cli_error("--column: %s", why);
+        return EXIT_USAGE;
+    }
+    p.schema = xstrdup(s->schema);
+    p.table = xstrdup(s->table);
+    MigrateInspection ins;
+    memset(&ins, 0, sizeof(ins));
+    if (!mstep_key_type(s->c, p.schema, p.table, p.column, &p.key_type, &err)) {
+        policy_free(&p);
+        goto fail;
+    }
+    if (!cli_apply_policy_options(s->c, cli, &p, &code)) {
+        policy_free(&p);
+        return code;
+    }
+    code = EXIT_FAILED;
+    if (!migrate_inspect(s->c, &p, cli->now, &ins, &err)) {
+        policy_free(&p);
+        goto fail;
+    }
+    size_t blockers = migrate_unaccepted_blockers(&ins, cli->accept);
+    if (blockers) {
+        for (size_t i = 0; i < ins.nfindings; i++) {
+            const Finding *f = &ins.findings[i];
+            if (f->severity != SEV_BLOCKER)
+                continue;
+            fprintf(stderr, "pgstrata: blocker: %s%s%s%s\n", f->message,
+                    f->accept ? " (--accept " : "", f->accept ? f->accept : "",
+                    f->accept ? " lets start go on)" : "");
+        }
+        cli_error("%zu blocker%s: nothing was changed; see \"pgstrata migrate plan %s ...\"",
+                  blockers, blockers == 1 ? "" : "s", s->disp);
+    } else if (!mstep_start(s->c, &p, &ins, lt, cli->retry_budget_s, &m, &err)) {
+        migrate_inspection_free(&ins);
+        policy_free(&p);
+        goto fail;
+    } else {
+        code = EXIT_OK;
+        if (!cli->quiet) {
+            char *nd = ident_display(m.schema, m.new_table);
+            printf("started migration %d of %s: new table %s with %zu partitions; changes to %s "
+                   "are captured from now on\n"
+                   "next: pgstrata migrate backfill %s\n",
+                   m.id, s->disp, nd, ins.nparts, s->disp, s->disp);
+            free(nd);
+        }
+        migration_free(&m);
+    }
+    migrate_inspection_free(&ins);
+    policy_free(&p);
+    return code;
+fail:
+    cli_error("%s", err);
+    free(err);
+    return EXIT_FAILED;
+}
+
+static void progress(const Cli *cli, bool tty, long long done, double total, double t0, bool final)
+{
+    if (cli->quiet)
+        return;
+    double el = now_s() - t0;
+    double rate = el > 0 ? (double)done / el : 0;
+    double left = total > (double)done && rate > 0 ? (total - (double)done) / rate : 0;
+    if (tty) {
+        int width = 30, fill = total > 0 ? (int)(width * ((double)done / total)) : 0;
+        if (fill > width)
+            fill = width;
+        printf("\r[%.*s%*s] %lld rows, %.0f rows/s, ETA %.0f s   ", fill,
+               "##############################", width - fill, "", done, rate, left);
+        if (final)
+            putchar('\n');
+    } else {
+        printf("backfill: %lld rows, %.0f rows/s, ETA %.0f s\n", done, rate, left);
+    }
+    fflush(stdout);
+}
+
+static int do_backfill(Cli *cli, Session *s)
+{
+    Migration m;
+    if (!load_active(s, &m))
+        return EXIT_FAILED;
+    char *err = NULL;
+    int code = EXIT_FAILED;
+    if (strcmp(m.step, "started") != 0) {
+        err = xasprintf("the migration of %s is past the backfill (step %s)", s->disp, m.step);
+        goto out;
+    }
+    bool tty = isatty(STDOUT_FILENO);
+    long long batch = cli->batch_rows ? cli->batch_rows : 1000;
+    long long copied_now = 0;
+    double t0 = now_s(), last_print = 0;
+    bool done = m.backfill_done;
+    while (!done && !interrupted()) {
+        double b0 = now_s();
+        long long copied = 0, applied = 0;
+        if (!mstep_backfill_batch(s->c, &m, batch, &copied, &done, &err) ||
+            !mstep_replay(s->c, &m, false, 10000, &applied, &err))
+            goto out;
+        copied_now += copied;
+        double took = now_s() - b0;
+        /* sized to --batch-time unless --batch-rows fixed it */
+        if (!cli->batch_rows && took > 0) {
+            double want = (double)batch * cli->batch_time_s / took;
+            if (want > (double)batch * 2)
+                want = (double)batch * 2;
+            if (want < 100)
+                want = 100;
+            batch = (long long)want;
+        }
+        if (cli->max_rate > 0) {
+            double min_time = (double)copied / cli->max_rate;
+            if (min_time > took)
+                usleep((useconds_t)((min_time - took) * 1e6));
+        }
+        if (now_s() - last_print > (tty ? 0.2 : 5)) {
+            progress(cli, tty, m.rows_copied + copied_now, m.rows_estimate, t0, false);
+            last_print = now_s();
+        }
+    }
+    if (interrupted()) {
+        err = xasprintf("interrupted after %lld rows; \"pgstrata migrate backfill %s\" goes on "
+                        "from there",
+                        copied_now, s->disp);
+        goto out;
+    }
+    long long applied;
+    do {
+        if (!mstep_replay(s->c, &m, false, 10000, &applied, &err))
+            goto out;
+    } while (applied >= 10000);
+    progress(cli, tty, m.rows_copied + copied_now, m.rows_estimate, t0, true);
+    if (!cli->quiet)
+        printf("backfill of %s done: %lld rows copied in this run; changes keep being applied; "
+               "next: pgstrata migrate verify %s\n",
+               s->disp, copied_now, s->disp);
+    code = EXIT_OK;
+out:
+    if (err)
+        cli_error("%s", err);
+    free(err);
+    migration_free(&m);
+    return code;
+}
+
+static int do_verify(Cli *cli, Session *s)
+{
+    Migration m;
+    if (!load_active(s, &m))
+        return EXIT_FAILED;
+    char *err = NULL;
+    int code = EXIT_FAILED;
+    VerifyResult v;
+    memset(&v, 0, sizeof(v));
+    long long applied;
+    if (strcmp(m.step, "started") != 0 || !m.backfill_done) {
+        err = xasprintf("verify compares the tables after the backfill and before cutover; the "
+                        "migration of %s is %s",
+                        s->disp, strcmp(m.step, "started") ? m.step : "still backfilling");
+        goto out;
+    }
+    do {
+        if (!mstep_replay(s->c, &m, false, 10000, &applied, &err))
+            goto out;
+    } while (applied >= 10000);
+    if (!mstep_verify(s->c, &m, &v, &err))
+        goto out;
+    code = v.nranges == 0 && v.outside == 0 ? EXIT_OK : EXIT_FAILED;
+    if (cli->json) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddBoolToObject(doc, "equal", code == EXIT_OK);
+        cJSON_AddNumberToObject(doc, "rows", (double)v.rows);
+        cJSON_AddNumberToObject(doc, "in_flight", (double)v.in_flight);
+        cJSON_AddNumberToObject(doc, "outside", (double)v.outside);
+        cJSON *arr = cJSON_AddArrayToObject(doc, "mismatches");
+        for (size_t i = 0; i < v.nranges; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "from", v.ranges[i].lower ? v.ranges[i].lower : "");
+            cJSON_AddStringToObject(o, "to", v.ranges[i].upper ? v.ranges[i].upper : "");
+            cJSON_AddNumberToObject(o, "source_rows", (double)v.ranges[i].source_rows);
+            cJSON_AddNumberToObject(o, "new_rows", (double)v.ranges[i].new_rows);
+            cJSON_AddItemToArray(arr, o);
+        }
+        cli_print_json(doc);
+    } else {
+        for (size_t i = 0; i < v.nranges; i++)
+            printf("MISMATCH [%s, %s): %lld rows in the source, %lld in the new table%s\n",
+                   v.ranges[i].lower, v.ranges[i].upper, v.ranges[i].source_rows,
+                   v.ranges[i].new_rows,
+                   v.ranges[i].source_rows == v.ranges[i].new_rows ? ", contents differ" : "");
+        if (v.outside)
+            printf("MISMATCH %lld rows of the source fall outside every new partition\n",
+                   v.outside);
+        printf("%s: %lld rows compared in one snapshot, %zu ranges differ; %lld rows changing at "
+               "that moment were left out (their captured change copies them again)\n",
+               code == EXIT_OK ? "equal" : "DIFFERENT", v.rows, v.nranges, v.in_flight);
+    }
+out:
+    if (err)
+        cli_error("%s", err);
+    free(err);
+    verify_result_free(&v);
+    migration_free(&m);
+    return code;
+}
+
+static int do_cutover(Cli *cli, Session *s)
+{
+    int code = EXIT_FAILED;
+    int lt = lock_timeout_ms(cli, &code);
+    if (lt < 0)
+        return code;
+    Migration m;
+    if (!load_active(s, &m))
+        return EXIT_FAILED;
+    char *err = NULL;
+    code = EXIT_FAILED;
+    int attempts = 0;
+    if (strcmp(m.step, "started") != 0 || !m.backfill_done) {
+        err = xasprintf("cutover comes after a complete backfill; the migration of %s is %s",
+                        s->disp, strcmp(m.step, "started") ? m.step : "still backfilling");
+    } else if (mstep_cutover(s->c, &m, lt, cli->retry_budget_s, &attempts, &err)) {
+        code = EXIT_OK;
+        if (!cli->quiet)
+            printf("cutover of %s done (%d attempt%s): the new partitioned table has the name; "
+                   "the old one is %s, and writes are captured back into it until \"pgstrata "
+                   "migrate finish %s\" (\"pgstrata migrate rollback %s\" undoes the cutover)\n",
+                   s->disp, attempts, attempts == 1 ? "" : "s", m.old_table, s->disp, s->disp);
+    }
+    if (err)
+        cli_error("%s", err);
+    free(err);
+    migration_free(&m);
+    return code;
+}
+
+static int do_rollback(Cli *cli, Session *s)
+{
+    int code = EXIT_FAILED;
+    int lt = lock_timeout_ms(cli, &code);
+    if (lt < 0)
+        return code;
+    Migration m;
+    if (!load_active(s, &m))
+        return EXIT_FAILED;
+    char *err = NULL;
+    if (mstep_rollback(s->c, &m, lt, cli->retry_budget_s, &err)) {
+        code = EXIT_OK;
+        if (!cli->quiet)
+            printf("rolled back the migration of %s: it is the table it was, with every write "
+                   "made meanwhile\n",
+                   s->disp);
+    } else {
+        cli_error("%s", err);
+    }
+    free(err);
+    migration_free(&m);
+    return code;
+}
+
+static int do_finish(Cli *cli, Session *s)
+{
+    int code = EXIT_FAILED;
+    int lt = lock_timeout_ms(cli, &code);
+    if (lt < 0)
+        return code;
+    Migration m;
+    if (!load_active(s, &m))
+        return EXIT_FAILED;
+    char *err = NULL;
+    bool dropped = false;
+    code = EXIT_FAILED;
+    if (mstep_finish(s->c, &m, cli->keep_old, lt, cli->retry_budget_s, &dropped, &err)) {
+        code = EXIT_OK;
+        if (!cli->quiet && dropped)
+            printf("finished the migration of %s: the old table is dropped\n", s->disp);
+        else if (!cli->quiet)
+            printf("finished the migration of %s: reverse capture stopped; the old table %s is "
+                   "kept for %s, then \"pgstrata migrate finish %s\" drops it\n",
+                   s->disp, m.old_table, cli->keep_old, s->disp);
+    } else {
+        cli_error("%s", err);
+    }
+    free(err);
+    migration_free(&m);
+    return code;
+}
+
+static int do_status(Cli *cli, Session *s)
+{
+    Migration m;
+    bool found = false;
+    char *err = NULL;
+    if (!mstep_load(s->c, s->schema, s->table, false, &m, &found, &err)) {
+        cli_error("%s", err);
+        free(err);
+        return EXIT_FAILED;
+    }
+    if (!found) {
+        cli_error("%s has never been migrated", s->disp);
+        return EXIT_FAILED;
+    }
+    long long backlog = 0;
+    double lag = 0;
+    bool capturing = strcmp(m.step, "started") == 0 || strcmp(m.step, "cutover") == 0;
+    if (capturing &&
+        !mstep_backlog(s->c, &m, strcmp(m.step, "cutover") == 0, &backlog, &lag, &err)) {
+        cli_error("%s", err);
+        free(err);
+        migration_free(&m);
+        return EXIT_FAILED;
+    }
+    const char *step =
+        strcmp(m.step, "started") == 0 ? (m.backfill_done ? "backfilled" : "backfilling") : m.step;
+    if (cli->json) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddNumberToObject(doc, "id", m.id);
+        cJSON_AddStringToObject(doc, "table", s->disp);
+        cJSON_AddStringToObject(doc, "step", step);
+        cJSON_AddStringToObject(doc, "new_table", m.new_table);
+        cJSON_AddStringToObject(doc, "old_table", m.old_table);
+        cJSON_AddNumberToObject(doc, "rows_copied", (double)m.rows_copied);
+        cJSON_AddNumberToObject(doc, "rows_estimate", m.rows_estimate);
+        cJSON_AddBoolToObject(doc, "capturing", capturing);
+        cJSON_AddNumberToObject(doc, "capture_backlog", (double)backlog);
+        cJSON_AddNumberToObject(doc, "capture_lag_seconds", lag);
+        cli_print_json(doc);
+    } else {
+        printf("migration %d of %s: %s\n", m.id, s->disp, step);
+        printf("  copied:   %lld of about %.0f rows\n", m.rows_copied, m.rows_estimate);
+        if (capturing)
+            printf("  capture:  %s, %lld changes not yet applied, oldest %.1f s ago\n",
+                   strcmp(m.step, "cutover") == 0 ? "new -> old (for rollback)" : "old -> new",
+                   backlog, lag);
+        if (m.keep_old_until)
+            printf("  old table %s kept until %s\n", m.old_table, m.keep_old_until);
+    }
+    migration_free(&m);
+    return EXIT_OK;
+}
+
+int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs)
+{
+    if (nargs != 1)
+        return cli_usage_error("\"pgstrata migrate %s\" takes exactly one table", step);
+    if (!cli_names_valid(args, 1))
+        return EXIT_USAGE;
+    Session s;
+    int code = EXIT_OK;
+    if (!session_open(cli, args[0], &s, &code)) {
+        session_close(&s);
+        return code;
+    }
+    if (strcmp(step, "start") == 0)
+        code = do_start(cli, &s);
+    else if (strcmp(step, "backfill") == 0)
+        code = do_backfill(cli, &s);
+    else if (strcmp(step, "verify") == 0)
+        code = do_verify(cli, &s);
+    else if (strcmp(step, "cutover") == 0)
+        code = do_cutover(cli, &s);
+    else if (strcmp(step, "rollback") == 0)
+        code = do_rollback(cli, &s);
+    else if (strcmp(step, "finish") == 0)
+        code = do_finish(cli, &s);
+    else
+        code = do_status(cli, &s);
+    session_close(&s);
+    return code;
+}

@@ -1,0 +1,324 @@
+/* The SQL of a migration's own objects (see migrate.h). The capture trigger
+ * records only the identity and key of each changed row, old and new: a
+ * small insert per write, whatever the row's width. Replay deletes those
+ * rows from the copy and copies them again from the table they changed in,
+ * so replaying a key twice, or after the backfill copied it, changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/migrate.h"
+#include "core/strbuf.h"
+
+void migration_free(Migration *m)
+{
+    free(m->schema);
+    free(m->source);
+    free(m->new_table);
+    free(m->old_table);
+    free(m->key_column);
+    free(m->key_type);
+    strlist_free(&m->ident);
+    strlist_free(&m->ident_types);
+    strlist_free(&m->columns);
+    free(m->step);
+    free(m->keep_old_until);
+    memset(m, 0, sizeof(*m));
+}
+
+char *msql_object(const Migration *m, const char *what)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "m%d_%s", m->id, what);
+    StrBuf sb;
+    sb_init(&sb);
+    sb_qualified(&sb, "pgstrata", name);
+    return sb.data;
+}
+
+/* The table rows are read from, and the one they are copied into. */
+static void direction(const Migration *m, bool reverse, const char **from, const char **to)
+{
+    *from = m->source; /* forward: the source; reverse: the new tree, renamed to it */
+    *to = reverse ? m->old_table : m->new_table;
+}
+
+static const char *suffix(bool reverse, const char *fwd, const char *rev)
+{
+    return reverse ? rev : fwd;
+}
+
+/* (alias."a", alias."b") or alias."a" */
+static void sb_ident_tuple(StrBuf *sb, const Migration *m, const char *alias)
+{
+    if (m->ident.n > 1)
+        sb_putc(sb, '(');
+    for (size_t i = 0; i < m->ident.n; i++) {
+        if (i)
+            sb_append(sb, ", ");
+        sb_printf(sb, "%s.", alias);
+        sb_ident(sb, m->ident.items[i]);
+    }
+    if (m->ident.n > 1)
+        sb_putc(sb, ')');
+}
+
+static void sb_column_list(StrBuf *sb, const Migration *m, const char *alias)
+{
+    for (size_t i = 0; i < m->columns.n; i++) {
+        if (i)
+            sb_append(sb, ", ");
+        if (alias)
+            sb_printf(sb, "%s.", alias);
+        sb_ident(sb, m->columns.items[i]);
+    }
+}
+
+char *msql_log_table(const Migration *m, bool reverse)
+{
+    char *log = msql_object(m, suffix(reverse, "log", "rlog"));
+    StrBuf sb;
+    sb_init(&sb);
+    /* No index: it is appended to by every write and read whole, in batches. */
+    sb_printf(&sb, "CREATE TABLE %s (", log);
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(&sb, "c%zu %s, ", i + 1, m->ident_types.items[i]);
+    sb_printf(&sb, "k %s, at timestamptz NOT NULL DEFAULT pg_catalog.now())", m->key_type);
+    free(log);
+    return sb.data;
+}
+
+/* INSERT INTO log VALUES (REC."a", REC."k") */
+static void sb_log_insert(StrBuf *sb, const Migration *m, const char *log, const char *rec)
+{
+    sb_printf(sb, "INSERT INTO %s (", log);
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(sb, "c%zu, ", i + 1);
+    sb_append(sb, "k) VALUES (");
+    for (size_t i = 0; i < m->ident.n; i++) {
+        sb_printf(sb, "%s.", rec);
+        sb_ident(sb, m->ident.items[i]);
+        sb_append(sb, ", ");
+    }
+    sb_printf(sb, "%s.", rec);
+    sb_ident(sb, m->key_column);
+    sb_append(sb, ");\n");
+}
+
+/* Function bodies are dollar-quoted with a tag no quoted identifier can end. */
+#define BODY_TAG "$pgstrata$"
+
+char *msql_capture_function(const Migration *m, bool reverse)
+{
+    char *fn = msql_object(m, suffix(reverse, "capture", "rcapture"));
+    char *log = msql_object(m, suffix(reverse, "log", "rlog"));
+    StrBuf sb;
+    sb_init(&sb);
+    sb_printf(&sb,
+              "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS " BODY_TAG "\nBEGIN\n"
+              "IF TG_OP <> 'INSERT' THEN\n",
+              fn);
+    sb_log_insert(&sb, m, log, "OLD");
+    /* an update that keeps identity and key needs one row, not two */
+    sb_append(&sb, "IF TG_OP = 'UPDATE' AND ");
+    sb_ident_tuple(&sb, m, "OLD");
+    sb_append(&sb, " IS NOT DISTINCT FROM ");
+    sb_ident_tuple(&sb, m, "NEW");
+    sb_append(&sb, " AND OLD.");
+    sb_ident(&sb, m->key_column);
+    sb_append(&sb, " IS NOT DISTINCT FROM NEW.");
+    sb_ident(&sb, m->key_column);
+    sb_append(&sb, " THEN RETURN NULL; END IF;\nEND IF;\nIF TG_OP <> 'DELETE' THEN\n");
+    sb_log_insert(&sb, m, log, "NEW");
+    sb_append(&sb, "END IF;\nRETURN NULL;\nEND\n" BODY_TAG);
+    free(fn);
+    free(log);
+    return sb.data;
+}
+
+char *msql_capture_trigger(const Migration *m, bool reverse, const char *table)
+{
+    char *fn = msql_object(m, suffix(reverse, "capture", "rcapture"));
+    char name[64];
+    snprintf(name, sizeof(name), "pgstrata_m%d_%s", m->id, suffix(reverse, "capture", "rcapture"));
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "CREATE TRIGGER ");
+    sb_ident(&sb, name);
+    sb_append(&sb, " AFTER INSERT OR UPDATE OR DELETE ON ");
+    sb_qualified(&sb, m->schema, table);
+    sb_printf(&sb, " FOR EACH ROW EXECUTE FUNCTION %s()", fn);
+    free(fn);
+    return sb.data;
+}
+
+/* WHERE-side list of the identities in arrays a1..an: (x.c1, x.c2) */
+static void sb_unnest_ident(StrBuf *sb, const Migration *m)
+{
+    sb_append(sb, "SELECT DISTINCT ");
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(sb, "%sx.c%zu", i ? ", " : "", i + 1);
+    sb_append(sb, " FROM unnest(");
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(sb, "%sa%zu", i ? ", " : "", i + 1);
+    sb_append(sb, ") AS x(");
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(sb, "%sc%zu", i ? ", " : "", i + 1);
+    sb_putc(sb, ')');
+}
+
+/* INSERT INTO to (cols) OVERRIDING SYSTEM VALUE SELECT s.cols FROM from s */
+static void sb_copy_rows(StrBuf *sb, const Migration *m, const char *from, const char *to)
+{
+    sb_append(sb, "INSERT INTO ");
+    sb_qualified(sb, m->schema, to);
+    sb_append(sb, " (");
+    sb_column_list(sb, m, NULL);
+    sb_append(sb, ") OVERRIDING SYSTEM VALUE SELECT ");
+    sb_column_list(sb, m, "s");
+    sb_append(sb, " FROM ");
+    sb_qualified(sb, m->schema, from);
+    sb_append(sb, " s");
+}
+
+char *msql_replay_function(const Migration *m, bool reverse)
+{
+    const char *from, *to;
+    direction(m, reverse, &from, &to);
+    char *fn = msql_object(m, suffix(reverse, "replay", "rreplay"));
+    char *log = msql_object(m, suffix(reverse, "log", "rlog"));
+    StrBuf sb;
+    sb_init(&sb);
+    /* max_rows NULL: everything (cutover, under the lock). Returns the log rows applied. */
+    sb_printf(&sb,
+              "CREATE FUNCTION %s(max_rows bigint) RETURNS bigint LANGUAGE plpgsql AS " BODY_TAG
+              "\n#variable_conflict use_variable\n"
+              "\nDECLARE\n",
+              fn);
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(&sb, "a%zu %s[];\n", i + 1, m->ident_types.items[i]);
+    sb_printf(&sb,
+              "ak %s[];\nBEGIN\nWITH d AS (DELETE FROM %s WHERE ctid = ANY (ARRAY(SELECT ctid "
+              "FROM %s LIMIT max_rows)) RETURNING *)\nSELECT ",
+              m->key_type, log, log);
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(&sb, "pg_catalog.array_agg(d.c%zu), ", i + 1);
+    sb_append(&sb, "pg_catalog.array_agg(d.k) INTO ");
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(&sb, "a%zu, ", i + 1);
+    sb_append(&sb, "ak FROM d;\nIF ak IS NULL THEN RETURN 0; END IF;\n");
+    /* the copy's versions of those rows: at an identity and key some change had */
+    sb_append(&sb, "DELETE FROM ");
+    sb_qualified(&sb, m->schema, to);
+    sb_append(&sb, " t USING unnest(");
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(&sb, "a%zu, ", i + 1);
+    sb_append(&sb, "ak) AS x(");
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(&sb, "c%zu, ", i + 1);
+    sb_append(&sb, "k) WHERE ");
+    for (size_t i = 0; i < m->ident.n; i++) {
+        sb_append(&sb, "t.");
+        sb_ident(&sb, m->ident.items[i]);
+        sb_printf(&sb, " = x.c%zu AND ", i + 1);
+    }
+    sb_append(&sb, "t.");
+    sb_ident(&sb, m->key_column);
+    sb_append(&sb, " = x.k;\n");
+    /* and what those rows are now */
+    sb_copy_rows(&sb, m, from, to);
+    sb_append(&sb, " WHERE ");
+    sb_ident_tuple(&sb, m, "s");
+    sb_append(&sb, " IN (");
+    sb_unnest_ident(&sb, m);
+    sb_append(&sb, ");\nRETURN pg_catalog.cardinality(ak);\nEND\n" BODY_TAG);
+    free(fn);
+    free(log);
+    return sb.data;
+}
+
+/* (s."a", s."b") > (cur[1]::t1, cur[2]::t2) */
+static void sb_cursor_cmp(StrBuf *sb, const Migration *m, const char *op, const char *arr)
+{
+    sb_ident_tuple(sb, m, "s");
+    sb_printf(sb, " %s ", op);
+    if (m->ident.n > 1)
+        sb_putc(sb, '(');
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(sb, "%s%s[%zu]::%s", i ? ", " : "", arr, i + 1, m->ident_types.items[i]);
+    if (m->ident.n > 1)
+        sb_putc(sb, ')');
+}
+
+char *msql_backfill_function(const Migration *m)
+{
+    char *fn = msql_object(m, "backfill");
+    StrBuf sb;
+    sb_init(&sb);
+    /* One batch: the next lim rows in identity order after the recorded cursor
+     * are replaced in the copy by what the source holds now, and the cursor
+     * moves, in one transaction. Returns the rows copied; the migration row
+     * says when the end was reached. */
+    sb_printf(&sb,
+              "CREATE FUNCTION %s(lim bigint) RETURNS bigint LANGUAGE plpgsql AS " BODY_TAG
+              "\n#variable_conflict use_variable\n"
+              "\nDECLARE cur text[]; up text[]; n bigint;\nBEGIN\n"
+              "SELECT mg.backfill_cursor INTO cur FROM pgstrata.migration mg WHERE mg.id = %d FOR "
+              "UPDATE;\n"
+              "SELECT ARRAY[",
+              fn, m->id);
+    for (size_t i = 0; i < m->ident.n; i++) {
+        sb_append(&sb, i ? ", s." : "s.");
+        sb_ident(&sb, m->ident.items[i]);
+        sb_append(&sb, "::text");
+    }
+    sb_append(&sb, "] INTO up FROM ");
+    sb_qualified(&sb, m->schema, m->source);
+    sb_append(&sb, " s WHERE (cur IS NULL OR ");
+    sb_cursor_cmp(&sb, m, ">", "cur");
+    sb_append(&sb, ") ORDER BY ");
+    for (size_t i = 0; i < m->ident.n; i++) {
+        sb_append(&sb, i ? ", s." : "s.");
+        sb_ident(&sb, m->ident.items[i]);
+    }
+    sb_append(&sb, " OFFSET lim - 1 LIMIT 1;\n");
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0) {
+            sb_append(&sb, "DELETE FROM ");
+            sb_qualified(&sb, m->schema, m->new_table);
+            sb_append(&sb, " s");
+        } else {
+            sb_copy_rows(&sb, m, m->source, m->new_table);
+        }
+        sb_append(&sb, " WHERE (cur IS NULL OR ");
+        sb_cursor_cmp(&sb, m, ">", "cur");
+        sb_append(&sb, ") AND (up IS NULL OR ");
+        sb_cursor_cmp(&sb, m, "<=", "up");
+        sb_append(&sb, ");\n");
+    }
+    sb_printf(&sb,
+              "GET DIAGNOSTICS n = ROW_COUNT;\n"
+              "UPDATE pgstrata.migration SET backfill_cursor = up, backfill_done = up IS NULL,"
+              " rows_copied = rows_copied + n, updated_at = pg_catalog.now() WHERE id = %d;\n"
+              "RETURN n;\nEND\n" BODY_TAG,
+              m->id);
+    free(fn);
+    return sb.data;
+}
+
+char *msql_drop_objects(const Migration *m, bool reverse)
+{
+    char *cap = msql_object(m, suffix(reverse, "capture", "rcapture"));
+    char *rep = msql_object(m, suffix(reverse, "replay", "rreplay"));
+    char *log = msql_object(m, suffix(reverse, "log", "rlog"));
+    char *bf = msql_object(m, "backfill");
+    char *s = xasprintf("DROP FUNCTION IF EXISTS %s() CASCADE;\nDROP FUNCTION IF EXISTS "
+                        "%s(bigint);\nDROP TABLE IF EXISTS %s;%s%s%s",
+                        cap, rep, log, reverse ? "" : "\nDROP FUNCTION IF EXISTS ",
+                        reverse ? "" : bf, reverse ? "" : "(bigint)");
+    free(cap);
+    free(rep);
+    free(log);
+    free(bf);
+    return s;
+}

@@ -1,0 +1,81 @@
+/* The steps of an online re-layout against the database (pgstrata migrate).
+ * Every step is short transactions only, resumable, and records its progress
+ * in pgstrata.migration; see docs/design.md, "Online re-layout". */
+#ifndef PGSTRATA_MIGRATE_STEPS_H
+#define PGSTRATA_MIGRATE_STEPS_H
+
+#include <stdbool.h>
+
+#include "core/migrate.h"
+#include "core/policy.h"
+#include "db/conn.h"
+
+/* The key type of a column; a clear error when it is missing or unsupported. */
+bool mstep_key_type(Conn *c, const char *schema, const char *table, const char *column,
+                    KeyType *key, char **err);
+
+/* One migrate command per table at a time (a session advisory lock). */
+bool mstep_lock(Conn *c, const char *schema, const char *source, bool *got, char **err);
+
+/* The newest migration of the table; *found false when there is none.
+ * active_only: only one not finished or rolled back. */
+bool mstep_load(Conn *c, const char *schema, const char *source, bool active_only, Migration *m,
+                bool *found, char **err);
+
+/* Builds the new tree beside the source with the partitions of the
+ * inspection, registers the policy for it, installs change capture, all in
+ * one transaction (the capture trigger last, so the source is locked only
+ * for the trigger's creation). */
+bool mstep_start(Conn *c, const Policy *p, const MigrateInspection *ins, int lock_timeout_ms,
+                 double retry_budget_s, Migration *out, char **err);
+
+/* One backfill batch of up to rows rows; *done when the end was reached. */
+bool mstep_backfill_batch(Conn *c, const Migration *m, long long rows, long long *copied,
+                          bool *done, char **err);
+
+/* Applies up to max_rows captured changes (max_rows <= 0: all). */
+bool mstep_replay(Conn *c, const Migration *m, bool reverse, long long max_rows, long long *applied,
+                  char **err);
+
+/* Captured changes not yet applied, and the age of the oldest (0 when none). */
+bool mstep_backlog(Conn *c, const Migration *m, bool reverse, long long *rows, double *lag_s,
+                   char **err);
+
+typedef struct VerifyRange {
+    char *lower, *upper; /* as the server prints them */
+    long long source_rows, new_rows;
+    bool digest_equal;
+} VerifyRange;
+
+typedef struct VerifyResult {
+    VerifyRange *ranges; /* only the ranges that differ */
+    size_t nranges;
+    size_t partitions;   /* ranges compared */
+    long long rows;      /* source rows compared */
+    long long in_flight; /* rows changing during the check: left out, their replay copies them */
+    long long outside;   /* source rows no partition of the new tree takes */
+} VerifyResult;
+
+void verify_result_free(VerifyResult *v);
+bool mstep_verify(Conn *c, const Migration *m, VerifyResult *out, char **err);
+
+/* Takes the source's lock briefly (writes pause, reads go on), applies the
+ * last changes, swaps the names, carries over what depends on the table,
+ * and starts capturing in reverse. Retries with backoff within the budget. */
+bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budget_s, int *attempts,
+                   char **err);
+
+/* Back to the source alone: before cutover, drops the new tree; after it,
+ * applies the reverse capture, swaps the names back, then drops it. */
+bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_budget_s, char **err);
+
+/* After cutover: stops the reverse capture; drops the old table now, or
+ * keeps it until keep_old_until (an SQL interval text, or NULL). */
+bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_ms,
+                  double retry_budget_s, bool *dropped, char **err);
+
+/* Tables a migration before cutover owns (its source and its new tree):
+ * maintain leaves them alone until the cutover. */
+bool mstep_busy_tables(Conn *c, StrList *schemas, StrList *tables, char **err);
+
+#endif
