@@ -91,5 +91,14 @@ int cmd_migrate(Cli *cli);
 /* migrate subcommands: args[0] is the source table. */
 int cmd_migrate_plan(Cli *cli, char **args, int nargs);
 int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs);
+/* migrate plan and start: checks --column and --interval and parses the
+ * column name (*column, owned). -1 when fine, else the exit code (message
+ * printed). */
+int migrate_layout_args(const Cli *cli, const char *sub, char **column);
+/* Fills p (policy_init'ed by the caller) with the policy of the new layout of
+ * schema.table from the command line; takes column. false with *code set and
+ * the message printed. */
+bool migrate_layout_policy(Conn *c, const Cli *cli, const char *schema, const char *table,
+                           char *column, Policy *p, int *code);
 
 #endif

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/ident.h"
 #include "core/migrate.h"
 #include "core/strbuf.h"
 #include "db/catalog.h"
@@ -18,18 +17,12 @@ int cmd_migrate_plan(Cli *cli, char **args, int nargs)
 {
     if (nargs != 1)
         return cli_usage_error("\"pgstrata migrate plan\" takes exactly one table");
-    if (!cli->column)
-        return cli_usage_error("\"pgstrata migrate plan\" needs --column, the range partition key "
-                               "of the new layout");
-    if (!cli->policy_values[POPT_INTERVAL])
-        return cli_usage_error("\"pgstrata migrate plan\" needs --interval, e.g. --interval "
-                               "'1 day'");
-    if (!cli_names_valid(args, 1))
-        return EXIT_USAGE;
-    char why[512];
     char *column = NULL;
-    if (!ident_parse(cli->column, &column, why, sizeof(why))) {
-        cli_error("--column: %s", why);
+    int usage = migrate_layout_args(cli, "plan", &column);
+    if (usage >= 0)
+        return usage;
+    if (!cli_names_valid(args, 1)) {
+        free(column);
         return EXIT_USAGE;
     }
     /* Read-only: works whether or not "pgstrata init" ran. */
@@ -41,15 +34,18 @@ int cmd_migrate_plan(Cli *cli, char **args, int nargs)
     }
     Policy p;
     policy_init(&p);
-    p.column = column;
     MigrateInspection m;
     memset(&m, 0, sizeof(m));
-    char *err = NULL;
+    char *err = NULL, *schema = NULL, *table = NULL;
     code = EXIT_FAILED;
-    if (!catalog_resolve(c, args[0], &p.schema, &p.table, &err) ||
-        !migrate_source_key(c, p.schema, p.table, p.column, &p.key_type, &err))
+    if (!catalog_resolve(c, args[0], &schema, &table, &err)) {
+        free(column);
         goto fail;
-    if (!cli_apply_policy_options(c, cli, &p, &code))
+    }
+    bool usable = migrate_layout_policy(c, cli, schema, table, column, &p, &code);
+    free(schema);
+    free(table);
+    if (!usable)
         goto out;
     code = EXIT_FAILED;
     if (!migrate_inspect(c, &p, cli->now, &m, &err))

@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/ident.h"
 #include "core/strbuf.h"
+#include "db/backoff.h"
 #include "db/catalog.h"
 #include "db/migrate_inspect.h"
 #include "db/migrate_steps.h"
@@ -17,9 +17,7 @@
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return clock_ms() / 1000.0;
 }
 
 static int lock_timeout_ms(const Cli *cli, int *code)
@@ -94,44 +92,36 @@ static bool load_active(Session *s, Migration *m)
 
 static int do_start(Cli *cli, Session *s)
 {
-    if (!cli->column)
-        return cli_usage_error("\"pgstrata migrate start\" needs --column, the new partition key");
-    if (!cli->policy_values[POPT_INTERVAL])
-        return cli_usage_error("\"pgstrata migrate start\" needs --interval, e.g. "
-                               "--interval '1 day'");
-    int code = EXIT_FAILED;
-    int lt = lock_timeout_ms(cli, &code);
-    if (lt < 0)
+    char *column = NULL;
+    int code = migrate_layout_args(cli, "start", &column);
+    if (code >= 0)
         return code;
+    code = EXIT_FAILED;
+    int lt = lock_timeout_ms(cli, &code);
+    if (lt < 0) {
+        free(column);
+        return code;
+    }
     Migration m;
     bool found = false;
     char *err = NULL;
-    if (!mstep_load(s->c, s->schema, s->table, true, &m, &found, &err))
+    if (!mstep_load(s->c, s->schema, s->table, true, &m, &found, &err)) {
+        free(column);
         goto fail;
+    }
     if (found) {
         err = xasprintf("a migration of %s is already in progress (step %s); see \"pgstrata "
                         "migrate status %s\"",
                         s->disp, m.step, s->disp);
         migration_free(&m);
+        free(column);
         goto fail;
     }
     Policy p;
     policy_init(&p);
-    char why[512];
-    if (!ident_parse(cli->column, &p.column, why, sizeof(why))) {
-        policy_free(&p);
-        cli_error("--column: %s", why);
-        return EXIT_USAGE;
-    }
-    p.schema = xstrdup(s->schema);
-    p.table = xstrdup(s->table);
     MigrateInspection ins;
     memset(&ins, 0, sizeof(ins));
-    if (!mstep_key_type(s->c, p.schema, p.table, p.column, &p.key_type, &err)) {
-        policy_free(&p);
-        goto fail;
-    }
-    if (!cli_apply_policy_options(s->c, cli, &p, &code)) {
+    if (!migrate_layout_policy(s->c, cli, s->schema, s->table, column, &p, &code)) {
         policy_free(&p);
         return code;
     }
@@ -198,27 +188,25 @@ static void progress(const Cli *cli, bool tty, long long done, double total, dou
     fflush(stdout);
 }
 
-static int do_backfill(Cli *cli, Session *s)
+static int do_backfill(Cli *cli, Session *s, Migration *m, int lt)
 {
-    Migration m;
-    if (!load_active(s, &m))
-        return EXIT_FAILED;
+    (void)lt;
     char *err = NULL;
     int code = EXIT_FAILED;
-    if (strcmp(m.step, "started") != 0) {
-        err = xasprintf("the migration of %s is past the backfill (step %s)", s->disp, m.step);
+    if (strcmp(m->step, "started") != 0) {
+        err = xasprintf("the migration of %s is past the backfill (step %s)", s->disp, m->step);
         goto out;
     }
     bool tty = isatty(STDOUT_FILENO);
     long long batch = cli->batch_rows ? cli->batch_rows : 1000;
     long long copied_now = 0;
     double t0 = now_s(), last_print = 0;
-    bool done = m.backfill_done;
+    bool done = m->backfill_done;
     while (!done && !interrupted()) {
         double b0 = now_s();
         long long copied = 0, applied = 0;
-        if (!mstep_backfill_batch(s->c, &m, batch, &copied, &done, &err) ||
-            !mstep_replay(s->c, &m, false, 10000, &applied, &err))
+        if (!mstep_backfill_batch(s->c, m, batch, &copied, &done, &err) ||
+            !mstep_replay(s->c, m, false, 10000, &applied, &err))
             goto out;
         copied_now += copied;
         double took = now_s() - b0;
@@ -237,7 +225,7 @@ static int do_backfill(Cli *cli, Session *s)
                 usleep((useconds_t)((min_time - took) * 1e6));
         }
         if (now_s() - last_print > (tty ? 0.2 : 5)) {
-            progress(cli, tty, m.rows_copied + copied_now, m.rows_estimate, t0, false);
+            progress(cli, tty, m->rows_copied + copied_now, m->rows_estimate, t0, false);
             last_print = now_s();
         }
     }
@@ -247,12 +235,9 @@ static int do_backfill(Cli *cli, Session *s)
                         copied_now, s->disp);
         goto out;
     }
-    long long applied;
-    do {
-        if (!mstep_replay(s->c, &m, false, 10000, &applied, &err))
-            goto out;
-    } while (applied >= 10000);
-    progress(cli, tty, m.rows_copied + copied_now, m.rows_estimate, t0, true);
+    if (!mstep_drain(s->c, m, false, &err))
+        goto out;
+    progress(cli, tty, m->rows_copied + copied_now, m->rows_estimate, t0, true);
     if (!cli->quiet)
         printf("backfill of %s done: %lld rows copied in this run; changes keep being applied; "
                "next: pgstrata migrate verify %s\n",
@@ -262,31 +247,25 @@ out:
     if (err)
         cli_error("%s", err);
     free(err);
-    migration_free(&m);
     return code;
 }
 
-static int do_verify(Cli *cli, Session *s)
+static int do_verify(Cli *cli, Session *s, Migration *m, int lt)
 {
-    Migration m;
-    if (!load_active(s, &m))
-        return EXIT_FAILED;
+    (void)lt;
     char *err = NULL;
     int code = EXIT_FAILED;
     VerifyResult v;
     memset(&v, 0, sizeof(v));
-    long long applied;
-    if (strcmp(m.step, "started") != 0 || !m.backfill_done) {
+    if (strcmp(m->step, "started") != 0 || !m->backfill_done) {
         err = xasprintf("verify compares the tables after the backfill and before cutover; the "
                         "migration of %s is %s",
-                        s->disp, strcmp(m.step, "started") ? m.step : "still backfilling");
+                        s->disp, strcmp(m->step, "started") ? m->step : "still backfilling");
         goto out;
     }
-    do {
-        if (!mstep_replay(s->c, &m, false, 10000, &applied, &err))
-            goto out;
-    } while (applied >= 10000);
-    if (!mstep_verify(s->c, &m, &v, &err))
+    if (!mstep_drain(s->c, m, false, &err))
+        goto out;
+    if (!mstep_verify(s->c, m, &v, &err))
         goto out;
     code = v.nranges == 0 && v.outside == 0 ? EXIT_OK : EXIT_FAILED;
     if (cli->json) {
@@ -323,51 +302,36 @@ out:
         cli_error("%s", err);
     free(err);
     verify_result_free(&v);
-    migration_free(&m);
     return code;
 }
 
-static int do_cutover(Cli *cli, Session *s)
+static int do_cutover(Cli *cli, Session *s, Migration *m, int lt)
 {
     int code = EXIT_FAILED;
-    int lt = lock_timeout_ms(cli, &code);
-    if (lt < 0)
-        return code;
-    Migration m;
-    if (!load_active(s, &m))
-        return EXIT_FAILED;
     char *err = NULL;
-    code = EXIT_FAILED;
     int attempts = 0;
-    if (strcmp(m.step, "started") != 0 || !m.backfill_done) {
+    if (strcmp(m->step, "started") != 0 || !m->backfill_done) {
         err = xasprintf("cutover comes after a complete backfill; the migration of %s is %s",
-                        s->disp, strcmp(m.step, "started") ? m.step : "still backfilling");
-    } else if (mstep_cutover(s->c, &m, lt, cli->retry_budget_s, &attempts, &err)) {
+                        s->disp, strcmp(m->step, "started") ? m->step : "still backfilling");
+    } else if (mstep_cutover(s->c, m, lt, cli->retry_budget_s, &attempts, &err)) {
         code = EXIT_OK;
         if (!cli->quiet)
             printf("cutover of %s done (%d attempt%s): the new partitioned table has the name; "
                    "the old one is %s, and writes are captured back into it until \"pgstrata "
                    "migrate finish %s\" (\"pgstrata migrate rollback %s\" undoes the cutover)\n",
-                   s->disp, attempts, attempts == 1 ? "" : "s", m.old_table, s->disp, s->disp);
+                   s->disp, attempts, attempts == 1 ? "" : "s", m->old_table, s->disp, s->disp);
     }
     if (err)
         cli_error("%s", err);
     free(err);
-    migration_free(&m);
     return code;
 }
 
-static int do_rollback(Cli *cli, Session *s)
+static int do_rollback(Cli *cli, Session *s, Migration *m, int lt)
 {
     int code = EXIT_FAILED;
-    int lt = lock_timeout_ms(cli, &code);
-    if (lt < 0)
-        return code;
-    Migration m;
-    if (!load_active(s, &m))
-        return EXIT_FAILED;
     char *err = NULL;
-    if (mstep_rollback(s->c, &m, lt, cli->retry_budget_s, &err)) {
+    if (mstep_rollback(s->c, m, lt, cli->retry_budget_s, &err)) {
         code = EXIT_OK;
         if (!cli->quiet)
             printf("rolled back the migration of %s: it is the table it was, with every write "
@@ -377,35 +341,26 @@ static int do_rollback(Cli *cli, Session *s)
         cli_error("%s", err);
     }
     free(err);
-    migration_free(&m);
     return code;
 }
 
-static int do_finish(Cli *cli, Session *s)
+static int do_finish(Cli *cli, Session *s, Migration *m, int lt)
 {
     int code = EXIT_FAILED;
-    int lt = lock_timeout_ms(cli, &code);
-    if (lt < 0)
-        return code;
-    Migration m;
-    if (!load_active(s, &m))
-        return EXIT_FAILED;
     char *err = NULL;
     bool dropped = false;
-    code = EXIT_FAILED;
-    if (mstep_finish(s->c, &m, cli->keep_old, lt, cli->retry_budget_s, &dropped, &err)) {
+    if (mstep_finish(s->c, m, cli->keep_old, lt, cli->retry_budget_s, &dropped, &err)) {
         code = EXIT_OK;
         if (!cli->quiet && dropped)
             printf("finished the migration of %s: the old table is dropped\n", s->disp);
         else if (!cli->quiet)
             printf("finished the migration of %s: reverse capture stopped; the old table %s is "
                    "kept for %s, then \"pgstrata migrate finish %s\" drops it\n",
-                   s->disp, m.old_table, cli->keep_old, s->disp);
+                   s->disp, m->old_table, cli->keep_old, s->disp);
     } else {
         cli_error("%s", err);
     }
     free(err);
-    migration_free(&m);
     return code;
 }
 
@@ -474,20 +429,35 @@ int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs)
         session_close(&s);
         return code;
     }
-    if (strcmp(step, "start") == 0)
+    if (strcmp(step, "start") == 0) {
         code = do_start(cli, &s);
-    else if (strcmp(step, "backfill") == 0)
-        code = do_backfill(cli, &s);
-    else if (strcmp(step, "verify") == 0)
-        code = do_verify(cli, &s);
-    else if (strcmp(step, "cutover") == 0)
-        code = do_cutover(cli, &s);
-    else if (strcmp(step, "rollback") == 0)
-        code = do_rollback(cli, &s);
-    else if (strcmp(step, "finish") == 0)
-        code = do_finish(cli, &s);
-    else
+    } else if (strcmp(step, "status") == 0) {
         code = do_status(cli, &s);
+    } else {
+        /* the others act on the migration in progress */
+        static const struct {
+            const char *name;
+            int (*run)(Cli *, Session *, Migration *, int lock_timeout_ms);
+            bool takes_locks;
+        } steps[] = {{"backfill", do_backfill, false},
+                     {"verify", do_verify, false},
+                     {"cutover", do_cutover, true},
+                     {"rollback", do_rollback, true},
+                     {"finish", do_finish, true}};
+        size_t i = 0;
+        while (strcmp(steps[i].name, step) != 0)
+            i++;
+        int lt = steps[i].takes_locks ? lock_timeout_ms(cli, &code) : 0;
+        Migration m;
+        if (lt < 0) {
+            /* code says why */
+        } else if (!load_active(&s, &m)) {
+            code = EXIT_FAILED;
+        } else {
+            code = steps[i].run(cli, &s, &m, lt);
+            migration_free(&m);
+        }
+    }
     session_close(&s);
     return code;
 }

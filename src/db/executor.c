@@ -1,41 +1,18 @@
 #include "db/executor.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/strbuf.h"
+#include "db/backoff.h"
 #include "db/catalog.h"
 
 typedef enum Outcome { OUT_OK, OUT_FAILED, OUT_SKIPPED } Outcome;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Sleeps in short slices so Ctrl-C is not kept waiting. */
-static void sleep_ms(double ms)
-{
-    double until = now_ms() + ms;
-    while (!interrupted()) {
-        double left = until - now_ms();
-        if (left <= 0)
-            break;
-        if (left > 50)
-            left = 50;
-        struct timespec ts = {0, (long)(left * 1e6)};
-        nanosleep(&ts, NULL);
-    }
-}
 
 /* PGSTRATA_FAILPOINT=kind:phase makes the process die at that point, as a
  * crash would: the crash-recovery tests use it. */
@@ -61,10 +38,7 @@ static char *error_text(Conn *c)
     return xstrdup(conn_error(c));
 }
 
-/* BEGIN, the statements of the lists in order, COMMIT: one round trip. All of
- * it is SQL the planner or the audit built with every name and value quoted.
- * A NULL list is skipped. */
-static bool run_transaction(Conn *c, const StrList *const *lists, size_t nlists)
+bool exec_transaction(Conn *c, const StrList *const *lists, size_t nlists)
 {
     StrBuf sb;
     sb_init(&sb);
@@ -147,7 +121,7 @@ static void deferred_flush(Conn *c)
     if (deferred.sql.n == 0)
         return;
     const StrList *lists[] = {&deferred.sql};
-    if (!run_transaction(c, lists, 1))
+    if (!exec_transaction(c, lists, 1))
         fprintf(stderr, "pgstrata: warning: could not record a finished step: %s\n", conn_error(c));
     deferred_clear();
 }
@@ -175,7 +149,7 @@ static bool next_can_carry(const Step *st)
 static bool attempt_main(Conn *c, const Step *st, int attempt)
 {
     const Action *a = &st->plan->actions[st->index];
-    double before = now_ms() - st->start_ms;
+    double before = clock_ms() - st->start_ms;
     if (a->autocommit) {
         bool ok;
         if (attempt > 1 && a->retry_sql) {
@@ -189,7 +163,7 @@ static bool attempt_main(Conn *c, const Step *st, int attempt)
         if (!ok)
             return false;
         failpoint(a, "after-sql");
-        char *dur = ms_sql(now_ms() - st->start_ms);
+        char *dur = ms_sql(clock_ms() - st->start_ms);
         StrList book = {NULL, 0};
         for (size_t i = 0; i < a->book_sql.n; i++)
             strlist_add(&book, xstrdup(a->book_sql.items[i]));
@@ -202,7 +176,7 @@ static bool attempt_main(Conn *c, const Step *st, int attempt)
             return true;
         }
         const StrList *lists[] = {&book};
-        ok = run_transaction(c, lists, 1);
+        ok = exec_transaction(c, lists, 1);
         strlist_free(&book);
         return ok;
     }
@@ -215,7 +189,7 @@ static bool attempt_main(Conn *c, const Step *st, int attempt)
     free(dur);
     bool carry = deferred.sql.n && deferred.for_action == st->index;
     const StrList *lists[] = {carry ? &deferred.sql : NULL, &a->sql, &a->book_sql, &audit_row};
-    bool ok = run_transaction(c, lists, 4);
+    bool ok = exec_transaction(c, lists, 4);
     strlist_free(&audit_row);
     if (ok) {
         if (carry)
@@ -266,12 +240,12 @@ static bool run_archive(Conn *c, const Step *st, char **why)
         *why = error_text(c);
         return false;
     }
-    char *dur = ms_sql(now_ms() - st->start_ms);
+    char *dur = ms_sql(clock_ms() - st->start_ms);
     StrList audit_row = {NULL, 0};
     strlist_add(&audit_row, audit_sql(st->o, a, "ok", dur, 1, NULL));
     free(dur);
     const StrList *lists[] = {&a->book_sql, &audit_row};
-    bool ok = run_transaction(c, lists, 2);
+    bool ok = exec_transaction(c, lists, 2);
     strlist_free(&audit_row);
     if (!ok)
         *why = error_text(c);
@@ -319,17 +293,17 @@ static bool run_intents(Conn *c, const Plan *plan, size_t index, bool *intent_do
     if (intent_done[index] || a->pre_sql.n == 0)
         return true;
     StrList batch = {NULL, 0};
-    for (size_t j = index; j < plan->n; j++) {
+    /* a table's actions are contiguous in a plan: stop at the next table */
+    for (size_t j = index; j < plan->n && strcmp(plan->actions[j].table, a->table) == 0; j++) {
         const Action *b = &plan->actions[j];
-        if (j > index &&
-            (strcmp(b->table, a->table) != 0 || b->kind != ACT_DETACH || a->kind != ACT_DETACH))
+        if (j > index && (b->kind != ACT_DETACH || a->kind != ACT_DETACH))
             continue;
         for (size_t i = 0; i < b->pre_sql.n; i++)
             strlist_add(&batch, xstrdup(b->pre_sql.items[i]));
         intent_done[j] = true;
     }
     const StrList *lists[] = {&batch};
-    bool ok = run_transaction(c, lists, 1);
+    bool ok = exec_transaction(c, lists, 1);
     strlist_free(&batch);
     return ok;
 }
@@ -359,7 +333,7 @@ static bool run_action(Conn *c, const Step *st, bool *intent_done, int *attempts
         *attempts = 1;
         return run_archive(c, st, why);
     }
-    double delay = 100;
+    Backoff b = backoff_from(st->start_ms);
     for (;;) {
         (*attempts)++;
         if (attempt_main(c, st, *attempts))
@@ -368,20 +342,15 @@ static bool run_action(Conn *c, const Step *st, bool *intent_done, int *attempts
             *why = error_text(c);
             return false;
         }
-        /* Backoff with jitter: 100 ms doubling to 5 s, each wait 50-100 % of that. */
-        double wait = delay * (0.5 + 0.5 * (double)rand() / RAND_MAX);
-        double spent = now_ms() - st->start_ms;
-        if (spent + wait > st->o->retry_budget_s * 1000.0) {
+        if (!backoff_wait(&b, st->o->retry_budget_s)) {
             *why = xasprintf("gave up after %d attempts in %.1f s: %s (lock_timeout %d ms each "
                              "time; pgstrata never cancels other sessions, so a long transaction "
                              "holding a conflicting lock wins; the next run tries again)",
-                             *attempts, spent / 1000.0, conn_error(c), a->lock_timeout_ms);
+                             *attempts, (clock_ms() - st->start_ms) / 1000.0, conn_error(c),
+                             a->lock_timeout_ms);
             return false;
         }
         (*retries)++;
-        sleep_ms(wait);
-        if (delay < 5000)
-            delay *= 2;
     }
 }
 
@@ -402,11 +371,6 @@ void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecO
 {
     Outcome *done = xcalloc(plan->n + 1, sizeof(Outcome));
     bool *intent_done = xcalloc(plan->n + 1, sizeof(bool));
-    static bool seeded;
-    if (!seeded) {
-        srand((unsigned int)(getpid() ^ (unsigned int)time(NULL)));
-        seeded = true;
-    }
     deferred_clear();
     for (size_t i = from; i < to; i++) {
         const Action *a = &plan->actions[i];
@@ -438,9 +402,9 @@ void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecO
         }
         char *why = NULL;
         int attempts = 0;
-        Step st = {plan, i, o, now_ms()};
+        Step st = {plan, i, o, clock_ms()};
         bool ok = run_action(c, &st, intent_done, &attempts, &res->retries, &why);
-        double ms = now_ms() - st.start_ms;
+        double ms = clock_ms() - st.start_ms;
         done[i] = ok ? OUT_OK : OUT_FAILED;
         if (ok) {
             res->ok++;

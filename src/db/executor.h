@@ -26,6 +26,11 @@ typedef struct ExecResult {
 } ExecResult;
 
 void exec_plan(Conn *c, const Plan *plan, const ExecOptions *o, ExecResult *res);
+
+/* BEGIN, the statements of the lists in order, COMMIT: one round trip. For
+ * SQL built with every name and value quoted; a NULL list is skipped. On
+ * failure the transaction is rolled back and c keeps the error. */
+bool exec_transaction(Conn *c, const StrList *const *lists, size_t nlists);
 /* Runs actions [from, to) of the plan (whole tables), adding to *res. One
  * session at a time per process. */
 void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecOptions *o,

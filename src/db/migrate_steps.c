@@ -3,11 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/ident.h"
 #include "core/naming.h"
 #include "core/strbuf.h"
+#include "db/backoff.h"
+#include "db/executor.h"
 #include "db/policy_store.h"
 
 static bool fail(Conn *c, char **err, const char *what)
@@ -16,36 +17,11 @@ static bool fail(Conn *c, char **err, const char *what)
     return false;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(double ms)
-{
-    double until = now_ms() + ms;
-    while (!interrupted() && now_ms() < until) {
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
 /* Runs statements as one transaction, in one round trip. */
 static bool run_transaction(Conn *c, const StrList *sql)
 {
-    StrBuf sb;
-    sb_init(&sb);
-    sb_append(&sb, "BEGIN;\n");
-    for (size_t i = 0; i < sql->n; i++)
-        sb_printf(&sb, "%s;\n", sql->items[i]);
-    sb_append(&sb, "COMMIT");
-    bool ok = db_exec_script(c, sb.data);
-    sb_free(&sb);
-    if (!ok)
-        db_exec(c, "ROLLBACK");
-    return ok;
+    const StrList *lists[] = {sql};
+    return exec_transaction(c, lists, 1);
 }
 
 /* Retries a transaction that failed on a lock (lock_timeout) with backoff
@@ -59,7 +35,8 @@ static bool with_retries(Conn *c, int lock_timeout_ms, double budget_s, TxnFn fn
     snprintf(set, sizeof(set), "SET lock_timeout = %d", lock_timeout_ms);
     if (!db_exec(c, set))
         return fail(c, err, "could not set lock_timeout");
-    double start = now_ms(), delay = 100;
+    double start = clock_ms();
+    Backoff b = backoff_from(start);
     int n = 0;
     for (;;) {
         n++;
@@ -72,52 +49,19 @@ static bool with_retries(Conn *c, int lock_timeout_ms, double budget_s, TxnFn fn
         }
         if (!conn_error_is_retryable(c) || interrupted())
             break;
-        double wait = delay * (0.5 + 0.5 * (double)rand() / RAND_MAX);
-        if (now_ms() - start + wait > budget_s * 1000.0) {
+        if (!backoff_wait(&b, budget_s)) {
             char *e = *err;
             *err =
                 xasprintf("gave up after %d attempts in %.1f s: %s (lock_timeout %d ms each "
                           "time; pgstrata never cancels other sessions)",
-                          n, (now_ms() - start) / 1000.0, e ? e : conn_error(c), lock_timeout_ms);
+                          n, (clock_ms() - start) / 1000.0, e ? e : conn_error(c), lock_timeout_ms);
             free(e);
             break;
         }
-        sleep_ms(wait);
-        if (delay < 5000)
-            delay *= 2;
     }
     if (attempts)
         *attempts = n;
     return false;
-}
-
-bool mstep_key_type(Conn *c, const char *schema, const char *table, const char *column,
-                    KeyType *key, char **err)
-{
-    const char *params[] = {schema, table, column};
-    DbResult *r = db_query(c,
-                           "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)"
-                           " FROM pg_catalog.pg_attribute a"
-                           " JOIN pg_catalog.pg_class t ON t.oid = a.attrelid"
-                           " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
-                           " WHERE n.nspname = $1 AND t.relname = $2 AND a.attname = $3"
-                           " AND a.attnum > 0 AND NOT a.attisdropped",
-                           3, params);
-    if (!r)
-        return fail(c, err, "could not read the column");
-    bool ok = db_rows(r) == 1;
-    char *disp = ident_display(schema, table);
-    if (!ok)
-        *err = xasprintf("%s has no column %s", disp, column);
-    else if (!key_type_from_pg(db_get(r, 0, 0), key)) {
-        *err = xasprintf("column %s of %s is of type %s; pgstrata supports timestamptz, "
-                         "timestamp, date, integer and bigint keys",
-                         column, disp, db_get(r, 0, 0));
-        ok = false;
-    }
-    free(disp);
-    db_clear(r);
-    return ok;
 }
 
 bool mstep_lock(Conn *c, const char *schema, const char *source, bool *got, char **err)
@@ -552,17 +496,15 @@ bool mstep_backfill_batch(Conn *c, const Migration *m, long long rows, long long
                           bool *done, char **err)
 {
     char *fn = msql_object(m, "backfill");
-    char *sql = xasprintf("SELECT %s(%lld), backfill_done FROM pgstrata.migration WHERE id = %d",
-                          fn, rows, m->id);
+    char *sql = xasprintf("SELECT %s(%lld)", fn, rows);
     free(fn);
-    /* the function's UPDATE is visible to the same statement's later reads? No:
-     * read the flag afterwards. */
     DbResult *r = db_query(c, sql, 0, NULL);
     free(sql);
     if (!r)
         return fail(c, err, "backfill batch failed");
     *copied = db_get_ll(r, 0, 0, 0);
     db_clear(r);
+    /* the function records the end in the migration row: a later statement sees it */
     char *q = xasprintf("SELECT backfill_done FROM pgstrata.migration WHERE id = %d", m->id);
     r = db_query(c, q, 0, NULL);
     free(q);
@@ -965,8 +907,7 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     return ok;
 }
 
-/* Applies the backlog outside the lock first, so the locked part is short. */
-static bool drain(Conn *c, const Migration *m, bool reverse, char **err)
+bool mstep_drain(Conn *c, const Migration *m, bool reverse, char **err)
 {
     long long applied;
     do {
@@ -979,7 +920,8 @@ static bool drain(Conn *c, const Migration *m, bool reverse, char **err)
 bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budget_s, int *attempts,
                    char **err)
 {
-    if (!drain(c, m, false, err))
+    /* outside the lock first, so the locked part is short */
+    if (!mstep_drain(c, m, false, err))
         return false;
     SwapArgs sa = {m, false};
     if (!with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, attempts, err))
@@ -1032,7 +974,7 @@ static void add_drop_tree(Conn *c, const Migration *m, const char *table, StrLis
 bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_budget_s, char **err)
 {
     if (strcmp(m->step, "cutover") == 0) {
-        if (!drain(c, m, true, err))
+        if (!mstep_drain(c, m, true, err))
             return false;
         SwapArgs sa = {m, true};
         return with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, NULL, err);

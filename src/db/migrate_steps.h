@@ -10,10 +10,6 @@
 #include "core/policy.h"
 #include "db/conn.h"
 
-/* The key type of a column; a clear error when it is missing or unsupported. */
-bool mstep_key_type(Conn *c, const char *schema, const char *table, const char *column,
-                    KeyType *key, char **err);
-
 /* One migrate command per table at a time (a session advisory lock). */
 bool mstep_lock(Conn *c, const char *schema, const char *source, bool *got, char **err);
 
@@ -36,6 +32,9 @@ bool mstep_backfill_batch(Conn *c, const Migration *m, long long rows, long long
 /* Applies up to max_rows captured changes (max_rows <= 0: all). */
 bool mstep_replay(Conn *c, const Migration *m, bool reverse, long long max_rows, long long *applied,
                   char **err);
+
+/* Applies every captured change, in batches (each its own transaction). */
+bool mstep_drain(Conn *c, const Migration *m, bool reverse, char **err);
 
 /* Captured changes not yet applied, and the age of the oldest (0 when none). */
 bool mstep_backlog(Conn *c, const Migration *m, bool reverse, long long *rows, double *lag_s,
