@@ -15,7 +15,7 @@ static bool check_existing_layout(Conn *c, const Cli *cli, const Policy *p)
 {
     TableSnapshot *snap = NULL;
     char *err = NULL;
-    bool ok = catalog_snapshots(c, p, 1, cli->now, false, &snap, &err);
+    bool ok = catalog_snapshots(c, p, 1, cli->now, CATALOG_READ_CACHE, &snap, &err);
     if (!ok) {
         cli_error("%s", err);
     } else {

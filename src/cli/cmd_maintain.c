@@ -85,8 +85,47 @@ static int count_errors(const Plan *plan)
     return n;
 }
 
+/* Names of cached partitions that the actions of one table act on, with the
+ * oid each name was cached for. */
+typedef struct NameCheck {
+    unsigned int *relids;
+    StrList schemas, names;
+} NameCheck;
+
+static void name_check_free(NameCheck *nc)
+{
+    free(nc->relids);
+    strlist_free(&nc->schemas);
+    strlist_free(&nc->names);
+    memset(nc, 0, sizeof(*nc));
+}
+
+static void collect_cached_names(const TableSnapshot *t, const Plan *plan, size_t from,
+                                 NameCheck *nc)
+{
+    for (size_t i = 0; from < plan->n && i < t->nparts; i++) {
+        const PartitionInfo *pi = &t->parts[i];
+        if (!pi->name_cached)
+            continue;
+        char *disp = ident_display(t->policy.schema, pi->name);
+        bool used = false;
+        for (size_t a = from; a < plan->n && !used; a++)
+            used = plan->actions[a].target && strcmp(plan->actions[a].target, disp) == 0;
+        free(disp);
+        if (!used)
+            continue;
+        nc->relids = xrealloc(nc->relids, (nc->names.n + 1) * sizeof(unsigned int));
+        nc->relids[nc->names.n] = pi->relid;
+        strlist_add(&nc->schemas, xstrdup(t->policy.schema));
+        strlist_add(&nc->names, xstrdup(pi->name));
+    }
+}
+
 /* Plans the given policies. held (NULL for a plan that only prints) says
- * which to include; a pass that runs also refreshes the bound cache. */
+ * which to include; a pass that runs also refreshes the partition cache. A
+ * partition renamed by hand keeps a stale cached name: when an action would
+ * use one, the plan is made again from the catalog alone (a pass then
+ * rewrites the cache), so no action ever names the wrong table. */
 static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n, const bool *held,
                        bool creation_only, Plan *plan)
 {
@@ -95,22 +134,48 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n
     for (size_t i = 0; i < n; i++)
         if (!held || held[i])
             chosen[k++] = policies[i]; /* shallow: snapshots copy what they keep */
-    TableSnapshot *snaps = NULL;
-    char *err = NULL;
-    bool ok = catalog_snapshots(c, chosen, k, cli->now, held != NULL, &snaps, &err);
-    if (!ok) {
-        cli_error("%s", err);
-        free(err);
-    } else {
-        ServerInfo server;
-        catalog_server_info(c, &server);
-        PlanOptions opts = {.creation_only = creation_only,
-                            .default_move_max_rows = cli->move_default_max_rows};
-        for (size_t i = 0; i < k; i++)
-            plan_table(plan, &snaps[i], &server, &opts);
-        server_info_free(&server);
+    bool ok = true;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        TableSnapshot *snaps = NULL;
+        char *err = NULL;
+        NameCheck nc;
+        memset(&nc, 0, sizeof(nc));
+        int cache =
+            (held ? CATALOG_REMEMBER : CATALOG_READ_CACHE) | (attempt ? CATALOG_BYPASS_CACHE : 0);
+        ok = catalog_snapshots(c, chosen, k, cli->now, cache, &snaps, &err);
+        if (ok) {
+            ServerInfo server;
+            catalog_server_info(c, &server);
+            PlanOptions opts = {.creation_only = creation_only,
+                                .default_move_max_rows = cli->move_default_max_rows};
+            for (size_t i = 0; i < k; i++) {
+                size_t from = plan->n;
+                plan_table(plan, &snaps[i], &server, &opts);
+                collect_cached_names(&snaps[i], plan, from, &nc);
+            }
+            server_info_free(&server);
+        }
+        bool current = true;
+        if (ok && nc.names.n)
+            ok = catalog_names_current(c, nc.relids, (const char *const *)nc.schemas.items,
+                                       (const char *const *)nc.names.items, nc.names.n, &current,
+                                       &err);
+        if (ok && !current && attempt == 1) {
+            err = xstrdup("partitions were renamed while the pass was being planned; nothing "
+                          "was done, run it again");
+            ok = false;
+        }
+        name_check_free(&nc);
+        snapshots_free(snaps, k);
+        if (!ok) {
+            cli_error("%s", err);
+            free(err);
+        }
+        if (!ok || current)
+            break;
+        plan_free(plan);
+        plan_init(plan);
     }
-    snapshots_free(snaps, k);
     free(chosen);
     return ok;
 }
@@ -163,13 +228,6 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
     ExecResult res;
     exec_plan_parallel(c, &plan, &eo, cli->jobs, &res);
     mark_maintained(c, policies, n, held);
-    bool retired = false;
-    for (size_t i = 0; i < plan.n; i++)
-        retired = retired || plan.actions[i].kind == ACT_DETACH ||
-                  plan.actions[i].kind == ACT_FINALIZE || plan.actions[i].kind == ACT_DROP_LEFTOVER;
-    if (retired && !catalog_forget_old_bounds(c))
-        fprintf(stderr, "pgstrata: warning: could not prune pgstrata.bound_cache: %s\n",
-                conn_error(c));
     size_t tables = 0;
     for (size_t i = 0; i < n; i++)
         tables += held[i];

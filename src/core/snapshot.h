@@ -12,7 +12,9 @@
 #include "core/policy.h"
 
 typedef struct PartitionInfo {
-    char *name; /* always in the parent's schema for attached partitions */
+    char *name;         /* always in the parent's schema for attached partitions */
+    unsigned int relid; /* its oid (0 in unit tests) */
+    bool name_cached;   /* name from pgstrata.partition_cache: check before acting on it */
     bool is_default;
     bool bounded;         /* false: bounds could not be read (multi-column, odd) */
     bool lower_unbounded; /* FROM (MINVALUE) */

@@ -216,7 +216,7 @@ static bool read_parents(Conn *c, TableSnapshot *s, size_t n, const char *now, c
         " SELECT t.ord, c.oid, c.relkind::text, pt.partstrat::text, pt.partnatts, a.attname,"
         " pg_catalog.format_type(a.atttypid, a.atttypmod),"
         " pg_catalog.pg_get_userbyid(c.relowner),"
-        " c.relowner <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user),"
+        " pg_catalog.pg_get_userbyid(c.relowner) <> current_user,"
         " (clock.ts AT TIME ZONE t.zone)::text,"
         " pg_catalog.quote_literal(clock.ts::text) || '::pg_catalog.timestamptz',"
         " (pg_catalog.date_part('hour', clock.ts AT TIME ZONE t.pzone) * 60 +"
@@ -380,144 +380,6 @@ bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi)
     return parse_bound_value(key, a, (size_t)(mid - a), &pi->lower_unbounded, &pi->lower) &&
            parse_bound_value(key, b, (size_t)(expr + len - 1 - b), &pi->upper_unbounded,
                              &pi->upper);
-}
-
-/* Q2 for the tables whose civil times are in one zone. */
-bool catalog_forget_all_bounds(Conn *c)
-{
-    return db_exec(c, "DELETE FROM pgstrata.bound_cache");
-}
-
-bool catalog_forget_old_bounds(Conn *c)
-{
-    return db_exec(c, "DELETE FROM pgstrata.bound_cache bc WHERE NOT EXISTS"
-                      " (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = bc.relid)");
-}
-
-/* Bounds deparsed in this pass, for pgstrata.bound_cache. */
-typedef struct FreshBounds {
-    StrList relid, xmin, relname, bound;
-} FreshBounds;
-
-/* Remembers the bounds deparsed in this pass, and forgets those of tables
- * that are gone. A failure here only costs speed: say so and go on. */
-static void write_bound_cache(Conn *c, FreshBounds *f, const char *zone)
-{
-    if (f->relid.n == 0)
-        return;
-    char *a = db_text_array((const char *const *)f->relid.items, f->relid.n);
-    char *b = db_text_array((const char *const *)f->xmin.items, f->xmin.n);
-    char *d = db_text_array((const char *const *)f->bound.items, f->bound.n);
-    char *e = db_text_array((const char *const *)f->relname.items, f->relname.n);
-    const char *params[] = {a, b, zone, d, e};
-    if (!db_exec_params(c,
-                        "INSERT INTO pgstrata.bound_cache (relid, row_xmin, zone, relname, bound)"
-                        " SELECT r, x, $3, n, b FROM unnest($1::oid[], $2::xid[], $4::text[],"
-                        "  $5::text[]) AS u(r, x, b, n)"
-                        " ON CONFLICT (relid) DO UPDATE SET row_xmin = EXCLUDED.row_xmin,"
-                        " zone = EXCLUDED.zone, relname = EXCLUDED.relname, bound = EXCLUDED.bound",
-                        5, params) ||
-        !catalog_forget_old_bounds(c))
-        fprintf(stderr, "pgstrata: warning: could not update pgstrata.bound_cache: %s\n",
-                conn_error(c));
-    free(a);
-    free(b);
-    free(d);
-    free(e);
-}
-
-static bool read_partitions_in_zone(Conn *c, TableSnapshot *s, size_t n, const char *zone,
-                                    bool remember, char **err)
-{
-    char **oids = xcalloc(n + 1, sizeof(char *)), **idx = xcalloc(n + 1, sizeof(char *));
-    char **types = xcalloc(n + 1, sizeof(char *));
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(snapshot_zone(&s[i].policy), zone) != 0)
-            continue;
-        oids[k] = oid_text(s[i].oid);
-        types[k] = xstrdup(key_type_name(s[i].policy.key_type));
-        idx[k++] = xasprintf("%zu", i);
-    }
-    char *arr = array_param(oids, k), *arr_idx = array_param(idx, k);
-    char *arr_types = array_param(types, k);
-    strings_free(oids, k);
-    strings_free(idx, k);
-    strings_free(types, k);
-    const char *params[] = {arr, arr_idx, arr_types, zone};
-    DbResult *r = NULL;
-    if (db_set_time_zone(c, zone))
-        r = db_query(c,
-                     /* a cached row stands for the partition while its pg_inherits row is
-                      * the same version; only the others are read from pg_class and
-                      * deparsed (the parent as context: one relation to look up) */
-                     "SELECT z.idx, CASE WHEN bc.relid IS NULL THEN (SELECT p.relname FROM"
-                     "  pg_catalog.pg_class p WHERE p.oid = i.inhrelid) ELSE bc.relname END,"
-                     " i.inhdetachpending,"
-                     " CASE WHEN bc.relid IS NULL THEN (SELECT pg_catalog.pg_get_expr("
-                     "  p.relpartbound, i.inhparent) FROM pg_catalog.pg_class p"
-                     "  WHERE p.oid = i.inhrelid) ELSE bc.bound END,"
-                     /* integer keys: which partitions can hold max(key) (opens each) */
-                     " CASE WHEN z.keytype IN ('integer', 'bigint') THEN"
-                     " pg_catalog.pg_relation_size(i.inhrelid) > 0 END,"
-                     " bc.relid IS NULL, i.inhrelid, i.xmin"
-                     " FROM unnest($1::oid[], $2::integer[], $3::text[]) AS z(parent, idx, keytype)"
-                     " JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
-                     " LEFT JOIN pgstrata.bound_cache bc ON bc.relid = i.inhrelid"
-                     "  AND bc.row_xmin = i.xmin AND bc.zone = $4",
-                     4, params);
-    free(arr);
-    free(arr_idx);
-    free(arr_types);
-    bool reset = db_set_time_zone(c, "UTC");
-    if (!r || !reset) {
-        db_clear(r);
-        return fail(c, err, "the partitions");
-    }
-    FreshBounds fresh;
-    memset(&fresh, 0, sizeof(fresh));
-    int rows = db_rows(r);
-    for (int i = 0; i < rows; i++) {
-        TableSnapshot *t = &s[db_get_ll(r, i, 0, 0)];
-        if (t->nparts % 64 == 0)
-            t->parts = xrealloc(t->parts, (t->nparts + 64) * sizeof(PartitionInfo));
-        PartitionInfo *pi = &t->parts[t->nparts++];
-        memset(pi, 0, sizeof(*pi));
-        const char *expr = db_get(r, i, 3);
-        pi->name = xstrdup(db_get(r, i, 1));
-        pi->detach_pending = db_get_bool(r, i, 2);
-        pi->is_default = expr && strcmp(expr, "DEFAULT") == 0;
-        pi->has_pages = db_get_bool(r, i, 4);
-        if (!pi->is_default && expr)
-            pi->bounded = catalog_parse_bounds(t->policy.key_type, expr, pi);
-        if (remember && expr && db_get_bool(r, i, 5)) {
-            strlist_add(&fresh.relid, xstrdup(db_get(r, i, 6)));
-            strlist_add(&fresh.xmin, xstrdup(db_get(r, i, 7)));
-            strlist_add(&fresh.relname, xstrdup(pi->name));
-            strlist_add(&fresh.bound, xstrdup(expr));
-        }
-    }
-    db_clear(r);
-    write_bound_cache(c, &fresh, zone);
-    strlist_free(&fresh.relid);
-    strlist_free(&fresh.xmin);
-    strlist_free(&fresh.relname);
-    strlist_free(&fresh.bound);
-    return true;
-}
-
-/* Q2: every partition of every parent, one query per distinct zone (usually one). */
-static bool read_partitions(Conn *c, TableSnapshot *s, size_t n, bool remember, char **err)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *zone = snapshot_zone(&s[i].policy);
-        bool seen = false;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(snapshot_zone(&s[j].policy), zone) == 0;
-        if (!seen && !read_partitions_in_zone(c, s, n, zone, remember, err))
-            return false;
-    }
-    return true;
 }
 
 static RetiredState retired_state(const char *s)
@@ -771,7 +633,7 @@ static bool read_key_ranges(Conn *c, TableSnapshot *t, char **err)
     return key_type_is_time(p->key_type) || read_max_key(c, t, err);
 }
 
-bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now, bool remember,
+bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now, int cache,
                        TableSnapshot **out, char **err)
 {
     TableSnapshot *s = xcalloc(n + 1, sizeof(TableSnapshot));
@@ -784,7 +646,7 @@ bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *no
         return false;
     Keys k;
     keys_build(&k, s, n);
-    bool ok = read_partitions(c, s, n, remember, err) && read_retired(c, s, &k, err) &&
+    bool ok = catalog_read_partitions(c, s, n, cache, err) && read_retired(c, s, &k, err) &&
               read_pending(c, s, &k, err);
     for (size_t i = 0; ok && i < n; i++) {
         if (s[i].nparts)

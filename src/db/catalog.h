@@ -37,19 +37,27 @@ bool catalog_check_partitioned(Conn *c, const char *schema, const char *table, c
  * TimeZone set to the table's zone (snapshot_zone). */
 bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi);
 
-/* One snapshot per policy, same order; now is NULL or a --now value.
- * remember: write the bounds deparsed in this read to pgstrata.bound_cache
- * (maintain does; read-only commands only use it). */
-bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now, bool remember,
+/* How catalog_snapshots uses pgstrata.partition_cache. */
+enum {
+    CATALOG_READ_CACHE = 0,        /* read-only commands: use it, never write it */
+    CATALOG_REMEMBER = 1 << 0,     /* maintain: also write what was read afresh */
+    CATALOG_BYPASS_CACHE = 1 << 1, /* read every partition from the catalog */
+};
+
+/* One snapshot per policy, same order; now is NULL or a --now value; cache
+ * is one of the flags above. */
+bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now, int cache,
                        TableSnapshot **out, char **err);
 void snapshots_free(TableSnapshot *s, size_t n);
 
-/* Drops cached bounds of tables that are no longer partitions (after a pass
- * that detached or dropped some). */
-bool catalog_forget_old_bounds(Conn *c);
-/* Drops every cached bound: a partition renamed by hand keeps its pg_inherits
- * row, so its cached name is stale until this runs (after an action found a
- * relation missing). */
-bool catalog_forget_all_bounds(Conn *c);
+/* The partitions of each snapshot's parent (db/catalog_partitions.c). */
+bool catalog_read_partitions(Conn *c, TableSnapshot *s, size_t n, int cache, char **err);
+/* Whether each relid still has the given schema and name: a partition renamed
+ * by hand keeps its pg_inherits row, so a cached name may be stale. */
+bool catalog_names_current(Conn *c, const unsigned int *relids, const char *const *schemas,
+                           const char *const *names, size_t n, bool *current, char **err);
+/* Drops every cached partition: the next read takes every name and bound
+ * from the catalog. */
+bool catalog_forget_partitions(Conn *c);
 
 #endif

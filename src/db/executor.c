@@ -414,11 +414,11 @@ void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecO
         } else {
             deferred_flush(c);
             res->failed++;
-            /* A relation missing may be a partition renamed by hand: its cached name is
-             * stale, so read every bound afresh next time. */
+            /* A relation missing may have been renamed since the plan was made:
+             * read every name afresh next time. */
             const char *state = conn_error_state(c);
             if (state && strcmp(state, "42P01") == 0)
-                catalog_forget_all_bounds(c);
+                catalog_forget_partitions(c);
             if (!o->quiet)
                 printf("FAILED   %-17s %s\n", kind, a->target);
             fprintf(stderr, "pgstrata: error: %s: %s %s: %s\n", a->table, kind, a->target, why);

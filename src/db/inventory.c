@@ -49,7 +49,7 @@ bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now,
     for (size_t i = 0; i < n; i++)
         pol[i] = rows[i].policy;
     TableSnapshot *snaps = NULL;
-    bool ok = catalog_snapshots(c, pol, n, now, false, &snaps, err);
+    bool ok = catalog_snapshots(c, pol, n, now, CATALOG_READ_CACHE, &snaps, err);
     free(pol);
     TableRow *t = xcalloc(n + 1, sizeof(TableRow));
     *out = t;

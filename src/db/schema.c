@@ -123,6 +123,17 @@ static const char *const migrations[] = {
     "  finished_at timestamptz);"
     "CREATE UNIQUE INDEX migration_active ON pgstrata.migration (schema, source)"
     "  WHERE step NOT IN ('finished', 'rolled_back');",
+    /* 4: the partitions of a parent cached in one row, valid while the parent's
+     * pg_inherits rows are the ones it was read from (db/catalog_partitions.c):
+     * a no-op pass then reads one row per parent instead of one per partition. */
+    "DROP TABLE pgstrata.bound_cache;"
+    "CREATE TABLE pgstrata.partition_cache ("
+    "  parent oid PRIMARY KEY,"
+    "  zone text NOT NULL,"
+    "  fingerprint text NOT NULL,"
+    "  entries text NOT NULL);"
+    "COMMENT ON TABLE pgstrata.partition_cache IS 'pgstrata: the partitions of each parent as "
+    "last read; rebuilt at will, safe to truncate';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
