@@ -73,8 +73,9 @@ bool cli_load_policies(Conn *c, const Cli *cli, char **args, int nargs, struct P
 bool cli_apply_policy_options(Conn *c, const Cli *cli, Policy *p, int *code);
 
 /* One pass over the policies: plan, then print (execute false) or run it.
- * creation_only plans no retirement (used by create). */
-int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool creation_only,
+ * creation_only (NULL: none) says, per policy, to plan no retirement (create;
+ * tables under migration). */
+int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creation_only, size_t n,
              bool execute);
 
 /* Prints a cJSON document and frees it. */

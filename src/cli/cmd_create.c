@@ -94,10 +94,11 @@ int cmd_create(Cli *cli)
     if (!cli_apply_policy_options(c, cli, &p, &code))
         goto out;
     code = EXIT_FAILED;
+    const bool creation_only = true; /* create retires nothing: maintain does */
     if (!check_existing_layout(c, cli, &p))
         goto out;
     if (cli->dry_run) {
-        code = run_pass(c, cli, &p, 1, true, false);
+        code = run_pass(c, cli, &p, &creation_only, 1, false);
         goto out;
     }
     if (!policy_store_insert(c, &p, &err))
@@ -115,7 +116,7 @@ int cmd_create(Cli *cli)
         free(ret);
         free(pre);
     }
-    code = run_pass(c, cli, &p, 1, true, true);
+    code = run_pass(c, cli, &p, &creation_only, 1, true);
     if (p.retention.set && !cli->quiet)
         printf("partitions past retention, if any, are retired by \"pgstrata maintain\"; see "
                "\"pgstrata plan\" first\n");

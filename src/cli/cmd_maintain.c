@@ -126,14 +126,18 @@ static void collect_cached_names(const TableSnapshot *t, const Plan *plan, size_
  * partition renamed by hand keeps a stale cached name: when an action would
  * use one, the plan is made again from the catalog alone (a pass then
  * rewrites the cache), so no action ever names the wrong table. */
-static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n, const bool *held,
-                       bool creation_only, Plan *plan)
+static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, const bool *creation_only,
+                       size_t n, const bool *held, Plan *plan)
 {
     Policy *chosen = xcalloc(n + 1, sizeof(Policy));
+    bool *only = xcalloc(n + 1, sizeof(bool));
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!held || held[i])
-            chosen[k++] = policies[i]; /* shallow: snapshots copy what they keep */
+    for (size_t i = 0; i < n; i++) {
+        if (held && !held[i])
+            continue;
+        only[k] = creation_only && creation_only[i];
+        chosen[k++] = policies[i]; /* shallow: snapshots copy what they keep */
+    }
     bool ok = true;
     for (int attempt = 0; attempt < 2; attempt++) {
         TableSnapshot *snaps = NULL;
@@ -146,9 +150,9 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n
         if (ok) {
             ServerInfo server;
             catalog_server_info(c, &server);
-            PlanOptions opts = {.creation_only = creation_only,
-                                .default_move_max_rows = cli->move_default_max_rows};
             for (size_t i = 0; i < k; i++) {
+                PlanOptions opts = {.creation_only = only[i],
+                                    .default_move_max_rows = cli->move_default_max_rows};
                 size_t from = plan->n;
                 plan_table(plan, &snaps[i], &server, &opts);
                 collect_cached_names(&snaps[i], plan, from, &nc);
@@ -177,10 +181,11 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, size_t n
         plan_init(plan);
     }
     free(chosen);
+    free(only);
     return ok;
 }
 
-int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool creation_only,
+int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creation_only, size_t n,
              bool execute)
 {
     bool *held = NULL;
@@ -204,7 +209,7 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, size_t n, bool cre
     }
     Plan plan;
     plan_init(&plan);
-    if (!build_plan(c, cli, policies, n, held, creation_only, &plan)) {
+    if (!build_plan(c, cli, policies, creation_only, n, held, &plan)) {
         plan_free(&plan);
         free(held);
         return EXIT_FAILED;
@@ -269,8 +274,9 @@ static int plan_or_maintain(Cli *cli, bool execute)
     /* Age tiers and a second level are columns a newer pgstrata fills: such a
      * policy means more than this version can plan, so it is left alone. */
     StrList busy_s = {NULL, 0}, busy_t = {NULL, 0};
+    bool *frozen = NULL;
     char *err = NULL;
-    if (!mstep_busy_tables(c, &busy_s, &busy_t, &err)) {
+    if (!mstep_busy_tables(c, &busy_s, &busy_t, &frozen, &err)) {
         cli_error("%s", err);
         free(err);
         policy_rows_free(rows, n);
@@ -278,27 +284,36 @@ static int plan_or_maintain(Cli *cli, bool execute)
         return EXIT_FAILED;
     }
     Policy *policies = xcalloc(n + 1, sizeof(Policy));
+    bool *limited = xcalloc(n + 1, sizeof(bool));
     size_t k = 0;
     int refused = 0;
     for (size_t i = 0; i < n; i++) {
-        bool busy = false;
-        for (size_t j = 0; j < busy_t.n && !busy; j++)
-            busy = strcmp(busy_s.items[j], rows[i].policy.schema) == 0 &&
-                   strcmp(busy_t.items[j], rows[i].policy.table) == 0;
-        if (busy) {
-            char *disp = ident_display(rows[i].policy.schema, rows[i].policy.table);
-            if (!cli->quiet && !cli->json)
-                printf("skipped %s: a migration is re-laying it out; \"pgstrata migrate status\" "
-                       "says where it is\n",
+        const Policy *p = &rows[i].policy;
+        size_t j = 0;
+        while (j < busy_t.n &&
+               (strcmp(busy_s.items[j], p->schema) != 0 || strcmp(busy_t.items[j], p->table) != 0))
+            j++;
+        bool busy = j < busy_t.n;
+        if (busy && !cli->quiet && !cli->json) {
+            char *disp = ident_display(p->schema, p->table);
+            if (frozen[j])
+                printf("skipped %s: a migration keeps it as it is for a rollback; \"pgstrata "
+                       "migrate status\" says where it is\n",
+                       disp);
+            else
+                printf("limited %s: a migration is re-laying it out; only new partitions are "
+                       "made until it is finished\n",
                        disp);
             free(disp);
-            continue;
         }
+        if (busy && frozen[j])
+            continue;
         if (!rows[i].has_reserved) {
-            policies[k++] = rows[i].policy;
+            limited[k] = busy;
+            policies[k++] = *p;
             continue;
         }
-        char *disp = ident_display(rows[i].policy.schema, rows[i].policy.table);
+        char *disp = ident_display(p->schema, p->table);
         cli_error("the policy of %s uses age tiers or a second partition level, which this "
                   "pgstrata does not know; use a newer pgstrata for it",
                   disp);
@@ -307,9 +322,11 @@ static int plan_or_maintain(Cli *cli, bool execute)
     }
     strlist_free(&busy_s);
     strlist_free(&busy_t);
-    code = run_pass(c, cli, policies, k, false, execute);
+    free(frozen);
+    code = run_pass(c, cli, policies, limited, k, execute);
     if (refused && code == EXIT_OK)
         code = EXIT_FAILED;
+    free(limited);
     free(policies);
     policy_rows_free(rows, n);
     conn_close(c);

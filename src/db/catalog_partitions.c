@@ -253,12 +253,17 @@ static void misses_free(Miss *m, size_t n)
     free(m);
 }
 
+static int compare_entries(const void *a, const void *b)
+{
+    return compare_oids(&((const Entry *)a)->relid, &((const Entry *)b)->relid);
+}
+
+/* l sorted by relid (read_entries sorts the old entries of a miss). */
 static const Entry *find_entry(const EntryList *l, unsigned int relid, unsigned int xmin)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->items[i].relid == relid && l->items[i].xmin == xmin)
-            return &l->items[i];
-    return NULL;
+    Entry key = {.relid = relid};
+    const Entry *e = l->n ? bsearch(&key, l->items, l->n, sizeof(Entry), compare_entries) : NULL;
+    return e && e->xmin == xmin ? e : NULL;
 }
 
 /* Step 1, one statement for every parent: the fingerprint of its rows now,
@@ -319,6 +324,8 @@ static bool read_entries(Conn *c, TableSnapshot *s, size_t n, bool use_cache, Mi
         }
         Miss *x = &m[nm++];
         x->idx = (size_t)(t - s);
+        if (cached.n)
+            qsort(cached.items, cached.n, sizeof(Entry), compare_entries);
         x->old = cached;
         x->pages = db_get(r, i, 4) ? xstrdup(db_get(r, i, 4)) : NULL;
     }
@@ -328,49 +335,51 @@ static bool read_entries(Conn *c, TableSnapshot *s, size_t n, bool use_cache, Mi
     return true;
 }
 
+/* Every partition row of the given parents, with the fingerprint of each
+ * parent's rows in the same statement (MATERIALIZED: once per parent, not
+ * once per row). A row version the old entry has is known by its
+ * (oid << 32 | xmin): "= ANY" of a constant array is a hash lookup. */
+static const char read_rows_sql[] =
+    "WITH z AS MATERIALIZED (SELECT u.parent, u.idx, " FINGERPRINT_OF(
+        "u.parent") " AS v"
+                    "  FROM unnest($1::oid[], $2::integer[]) AS u(parent, idx))"
+                    " SELECT z.idx, z.v, i.inhrelid, i.xmin, i.inhdetachpending,"
+                    " CASE WHEN NOT k.known THEN (SELECT p.relname FROM pg_catalog.pg_class p"
+                    "  WHERE p.oid = i.inhrelid) END,"
+                    " CASE WHEN NOT k.known THEN (SELECT pg_catalog.pg_get_expr(p.relpartbound, "
+                    "i.inhparent)"
+                    "  FROM pg_catalog.pg_class p WHERE p.oid = i.inhrelid) END"
+                    " FROM z LEFT JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
+                    " LEFT JOIN LATERAL (SELECT ((i.inhrelid::int8 << 32) | i.xmin::text::int8)"
+                    "  = ANY ($3::int8[]) AS known) k ON true";
+
 /* Step 2 for the misses in one zone, with the session's TimeZone set to it
  * (pg_get_expr prints timestamptz bounds in it): every partition's row,
  * with name and bound read from pg_class only where the old entry does not
  * have that row version, and the fingerprint of the rows read. */
 static bool read_rows(Conn *c, TableSnapshot *s, Miss *m, size_t nm, const char *zone, char **err)
 {
-    StrList parents = {NULL, 0}, idx = {NULL, 0}, known = {NULL, 0}, xmins = {NULL, 0};
+    StrList parents = {NULL, 0}, idx = {NULL, 0}, known = {NULL, 0};
     for (size_t i = 0; i < nm; i++) {
         if (strcmp(snapshot_zone(&s[m[i].idx].policy), zone) != 0)
             continue;
         strlist_add(&parents, xasprintf("%u", s[m[i].idx].oid));
         strlist_add(&idx, xasprintf("%zu", i));
-        for (size_t j = 0; j < m[i].old.n; j++) {
-            strlist_add(&known, xasprintf("%u", m[i].old.items[j].relid));
-            strlist_add(&xmins, xasprintf("%u", m[i].old.items[j].xmin));
-        }
+        for (size_t j = 0; j < m[i].old.n; j++)
+            strlist_add(&known, xasprintf("%lld", ((long long)m[i].old.items[j].relid << 32) |
+                                                      (long long)m[i].old.items[j].xmin));
     }
-    char *a[4] = {db_text_array((const char *const *)parents.items, parents.n),
+    char *a[3] = {db_text_array((const char *const *)parents.items, parents.n),
                   db_text_array((const char *const *)idx.items, idx.n),
-                  db_text_array((const char *const *)known.items, known.n),
-                  db_text_array((const char *const *)xmins.items, xmins.n)};
+                  db_text_array((const char *const *)known.items, known.n)};
     strlist_free(&parents);
     strlist_free(&idx);
     strlist_free(&known);
-    strlist_free(&xmins);
-    const char *params[] = {a[0], a[1], a[2], a[3]};
+    const char *params[] = {a[0], a[1], a[2]};
     DbResult *r = NULL;
     if (db_set_time_zone(c, zone))
-        r = db_query(c,
-                     "SELECT z.idx, fp.v, i.inhrelid, i.xmin, i.inhdetachpending,"
-                     " CASE WHEN k.relid IS NULL THEN (SELECT p.relname FROM"
-                     "  pg_catalog.pg_class p WHERE p.oid = i.inhrelid) END,"
-                     " CASE WHEN k.relid IS NULL THEN (SELECT pg_catalog.pg_get_expr("
-                     "  p.relpartbound, i.inhparent) FROM pg_catalog.pg_class p"
-                     "  WHERE p.oid = i.inhrelid) END"
-                     " FROM unnest($1::oid[], $2::integer[]) AS z(parent, idx)"
-                     " CROSS JOIN LATERAL (SELECT " FINGERPRINT_OF(
-                         "z.parent") " AS v) fp"
-                                     " LEFT JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
-                                     " LEFT JOIN unnest($3::oid[], $4::xid[]) AS k(relid, xmin)"
-                                     "  ON k.relid = i.inhrelid AND k.xmin = i.xmin",
-                     4, params);
-    for (int i = 0; i < 4; i++)
+        r = db_query(c, read_rows_sql, 3, params);
+    for (int i = 0; i < 3; i++)
         free(a[i]);
     bool reset = db_set_time_zone(c, "UTC");
     if (!r || !reset) {

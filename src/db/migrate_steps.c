@@ -812,6 +812,30 @@ static void add_lock(StrList *l, const char *schema, const char *table)
     strlist_add(l, sb.data);
 }
 
+static char *delete_policy_sql(const char *schema, const char *table)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
+    sb_literal(&sb, schema);
+    sb_append(&sb, " AND parent_table = ");
+    sb_literal(&sb, table);
+    return sb.data;
+}
+
+static char *rename_policy_sql(const char *schema, const char *from, const char *to)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "UPDATE pgstrata.policy SET parent_table = ");
+    sb_literal(&sb, to);
+    sb_append(&sb, " WHERE parent_schema = ");
+    sb_literal(&sb, schema);
+    sb_append(&sb, " AND parent_table = ");
+    sb_literal(&sb, from);
+    return sb.data;
+}
+
 typedef struct SwapArgs {
     Migration *m;
     bool back; /* rollback after cutover */
@@ -861,29 +885,17 @@ static bool swap_txn(Conn *c, void *arg, char **err)
             strlist_add(&sql, msql_capture_function(m, true));
             strlist_add(&sql, msql_replay_function(m, true));
             strlist_add(&sql, msql_capture_trigger(m, true, m->source));
-            /* the policy follows the name */
-            sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
-            sb_literal(&sb, m->schema);
-            sb_append(&sb, " AND parent_table = ");
-            sb_literal(&sb, m->source);
-            strlist_add(&sql, sb_steal(&sb));
-            sb_append(&sb, "UPDATE pgstrata.policy SET parent_table = ");
-            sb_literal(&sb, m->source);
-            sb_append(&sb, " WHERE parent_schema = ");
-            sb_literal(&sb, m->schema);
-            sb_append(&sb, " AND parent_table = ");
-            sb_literal(&sb, m->new_table);
-            strlist_add(&sql, sb_steal(&sb));
+            /* the policies follow the names: the source's (if any) is parked
+             * with the old table, for a rollback to give back */
+            strlist_add(&sql, rename_policy_sql(m->schema, m->source, m->old_table));
+            strlist_add(&sql, rename_policy_sql(m->schema, m->new_table, m->source));
             sb_printf(&sb,
                       "UPDATE pgstrata.migration SET step = 'cutover', cutover_at ="
                       " pg_catalog.now(), updated_at = pg_catalog.now() WHERE id = %d",
                       m->id);
         } else {
-            sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
-            sb_literal(&sb, m->schema);
-            sb_append(&sb, " AND parent_table = ");
-            sb_literal(&sb, m->source);
-            strlist_add(&sql, sb_steal(&sb));
+            strlist_add(&sql, delete_policy_sql(m->schema, m->source));
+            strlist_add(&sql, rename_policy_sql(m->schema, m->old_table, m->source));
             sb_append(&sb, "DROP TABLE ");
             sb_qualified(&sb, m->schema, m->new_table);
             strlist_add(&sql, sb_steal(&sb));
@@ -986,13 +998,7 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
     StrList sql = {NULL, 0};
     strlist_add(&sql, msql_drop_objects(m, false)); /* the triggers go with their function */
     add_drop_tree(c, m, m->new_table, &sql);
-    StrBuf sb;
-    sb_init(&sb);
-    sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
-    sb_literal(&sb, m->schema);
-    sb_append(&sb, " AND parent_table = ");
-    sb_literal(&sb, m->new_table);
-    strlist_add(&sql, sb.data);
+    strlist_add(&sql, delete_policy_sql(m->schema, m->new_table));
     strlist_add(&sql, xasprintf("UPDATE pgstrata.migration SET step = 'rolled_back', finished_at "
                                 "= pg_catalog.now(), updated_at = pg_catalog.now() WHERE id = %d",
                                 m->id));
@@ -1007,9 +1013,11 @@ bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_
 {
     *dropped = false;
     StrList sql = {NULL, 0};
-    if (strcmp(m->step, "cutover") == 0)
+    if (strcmp(m->step, "cutover") == 0) {
         strlist_add(&sql, msql_drop_objects(m, true));
-    else if (strcmp(m->step, "old_kept") != 0) {
+        /* the old table is no longer maintained, whether dropped now or kept a while */
+        strlist_add(&sql, delete_policy_sql(m->schema, m->old_table));
+    } else if (strcmp(m->step, "old_kept") != 0) {
         *err = xasprintf("the migration is %s; finish comes after cutover", m->step);
         return false;
     }
@@ -1035,18 +1043,22 @@ bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_
     return ok;
 }
 
-bool mstep_busy_tables(Conn *c, StrList *schemas, StrList *tables, char **err)
+bool mstep_busy_tables(Conn *c, StrList *schemas, StrList *tables, bool **frozen, char **err)
 {
     DbResult *r = db_query(c,
-                           "SELECT schema, new_table FROM pgstrata.migration WHERE step = 'started'"
-                           " UNION ALL SELECT schema, source FROM pgstrata.migration"
-                           " WHERE step = 'started'",
+                           "SELECT m.schema, v.name, v.frozen FROM pgstrata.migration m"
+                           " CROSS JOIN LATERAL (VALUES (m.source, false), (m.new_table, false),"
+                           "  (m.old_table, true)) AS v(name, frozen)"
+                           " WHERE (m.step = 'started' AND NOT v.frozen)"
+                           "  OR (m.step = 'cutover' AND (v.name = m.source OR v.frozen))",
                            0, NULL);
     if (!r)
         return fail(c, err, "could not read pgstrata.migration");
+    *frozen = xcalloc((size_t)db_rows(r) + 1, sizeof(bool));
     for (int i = 0; i < db_rows(r); i++) {
         strlist_add(schemas, xstrdup(db_get(r, i, 0)));
         strlist_add(tables, xstrdup(db_get(r, i, 1)));
+        (*frozen)[i] = db_get_bool(r, i, 2);
     }
     db_clear(r);
     return true;

@@ -73,8 +73,11 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
 bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_ms,
                   double retry_budget_s, bool *dropped, char **err);
 
-/* Tables a migration before cutover owns (its source and its new tree):
- * maintain leaves them alone until the cutover. */
-bool mstep_busy_tables(Conn *c, StrList *schemas, StrList *tables, char **err);
+/* Tables a migration in progress holds. Until finish, maintain only makes
+ * new partitions for its source and its new tree (so writes and the replay
+ * always find one, and no retirement drops rows the copy has not seen); the
+ * old table after cutover is frozen (left alone: it is what a rollback gives
+ * back). frozen gets an array, one per table, for the caller to free. */
+bool mstep_busy_tables(Conn *c, StrList *schemas, StrList *tables, bool **frozen, char **err);
 
 #endif

@@ -77,7 +77,7 @@ is "$(q "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass")" 0
 # ---- start --------------------------------------------------------------------------
 start_writer
 run "$PGSTRATA" migrate start events --column created_at --interval '1 day' \
-    --accept unique-scope --now '2024-04-29'
+    --retention '40 days' --accept unique-scope --now '2024-04-29'
 is "$RUN_RC" 0 "start exits 0" || diag "$RUN_OUT" "$RUN_ERR"
 is "$(q "SELECT relkind FROM pg_class WHERE oid = 'events_pgs_new'::regclass")" p \
     "the new table is partitioned"
@@ -87,10 +87,22 @@ ok "$(( $(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_pgs_new'
 is "$(q "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND tgname LIKE 'pgstrata%'")" 1 \
     "the source has the capture trigger"
 is "$(q "SELECT step FROM pgstrata.migration")" started "pgstrata.migration says started"
-run "$PGSTRATA" maintain --now '2024-04-29'
-is "$RUN_RC" 0 "maintain during a migration exits 0"
-like "$RUN_OUT" "skipped public.events_pgs_new: a migration is re-laying it out" \
-    "maintain leaves the new tree alone until cutover"
+# maintain during a migration (days later): new partitions only, nothing retired
+parts_before=$(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_pgs_new'::regclass")
+run "$PGSTRATA" maintain --now '2024-05-20'
+is "$RUN_RC" 0 "maintain during a migration exits 0" || diag "$RUN_OUT" "$RUN_ERR"
+like "$RUN_OUT" "limited public.events_pgs_new: a migration is re-laying it out; only new partitions" \
+    "maintain says it only makes new partitions for the new tree"
+ok "$(( $(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_pgs_new'::regclass") > parts_before ? 0 : 1 ))" \
+    "the new tree got partitions for the days since start"
+is "$(q "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'events_pgs_new'::regclass
+            AND pg_get_expr(c.relpartbound, c.oid) LIKE '%FROM (''2024-03-01 00:00:00+00'')%'")" 1 \
+    "and kept the oldest, though past the 40 days of retention"
+is "$(q "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'events_pgs_new'::regclass
+            AND pg_get_expr(c.relpartbound, c.oid) LIKE '%FROM (''2024-05-20 00:00:00+00'')%'")" 1 \
+    "including the day of the pass"
 run "$PGSTRATA" migrate start events --column created_at --interval '1 day' --accept unique-scope
 is "$RUN_RC" 1 "a second start: exit 1"
 like "$RUN_ERR" "already in progress" "... says a migration is in progress"
