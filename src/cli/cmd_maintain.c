@@ -121,6 +121,17 @@ static void collect_cached_names(const TableSnapshot *t, const Plan *plan, size_
     }
 }
 
+/* Whether actions [from, end) attach or detach partitions. */
+static bool changes_partitions(const Plan *plan, size_t from)
+{
+    for (size_t i = from; i < plan->n; i++) {
+        ActionKind k = plan->actions[i].kind;
+        if (k == ACT_ATTACH || k == ACT_MOVE_DEFAULT || k == ACT_DETACH || k == ACT_FINALIZE)
+            return true;
+    }
+    return false;
+}
+
 /* Plans the given policies. held (NULL for a plan that only prints) says
  * which to include; a pass that runs also refreshes the partition cache. A
  * partition renamed by hand keeps a stale cached name: when an action would
@@ -144,9 +155,9 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, const bo
         char *err = NULL;
         NameCheck nc;
         memset(&nc, 0, sizeof(nc));
-        int cache =
-            (held ? CATALOG_REMEMBER : CATALOG_READ_CACHE) | (attempt ? CATALOG_BYPASS_CACHE : 0);
-        ok = catalog_snapshots(c, chosen, k, cli->now, cache, &snaps, &err);
+        ok = catalog_snapshots(c, chosen, k, cli->now,
+                               attempt ? CATALOG_BYPASS_CACHE : CATALOG_READ_CACHE, &snaps, &err);
+        bool *acts = xcalloc(k + 1, sizeof(bool));
         if (ok) {
             ServerInfo server;
             catalog_server_info(c, &server);
@@ -155,6 +166,7 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, const bo
                                     .default_move_max_rows = cli->move_default_max_rows};
                 size_t from = plan->n;
                 plan_table(plan, &snaps[i], &server, &opts);
+                acts[i] = changes_partitions(plan, from);
                 collect_cached_names(&snaps[i], plan, from, &nc);
             }
             server_info_free(&server);
@@ -169,6 +181,10 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, const bo
                           "was done, run it again");
             ok = false;
         }
+        /* a pass caches what it read afresh, except tables whose partitions it changes */
+        if (ok && current && held)
+            catalog_remember_partitions(c, snaps, k, acts);
+        free(acts);
         name_check_free(&nc);
         snapshots_free(snaps, k);
         if (!ok) {

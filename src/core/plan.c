@@ -122,6 +122,7 @@ void snapshot_free(TableSnapshot *t)
     for (size_t i = 0; i < t->nparts; i++)
         free(t->parts[i].name);
     free(t->parts);
+    free(t->parts_fingerprint);
     free(t->default_name);
     for (size_t i = 0; i < t->nretired; i++) {
         free(t->retired[i].schema);

@@ -12,9 +12,10 @@
 #include "core/policy.h"
 
 typedef struct PartitionInfo {
-    char *name;         /* always in the parent's schema for attached partitions */
-    unsigned int relid; /* its oid (0 in unit tests) */
-    bool name_cached;   /* name from pgstrata.partition_cache: check before acting on it */
+    char *name;            /* always in the parent's schema for attached partitions */
+    unsigned int relid;    /* its oid (0 in unit tests) */
+    unsigned int row_xmin; /* its pg_inherits row version (db/catalog_partitions.c) */
+    bool name_cached;      /* name from pgstrata.partition_cache: check before acting on it */
     bool is_default;
     bool bounded;         /* false: bounds could not be read (multi-column, odd) */
     bool lower_unbounded; /* FROM (MINVALUE) */
@@ -69,6 +70,7 @@ typedef struct TableSnapshot {
 
     PartitionInfo *parts; /* attached partitions (and pending detaches), sorted by lower */
     size_t nparts;
+    char *parts_fingerprint; /* read afresh: the pg_inherits rows they were read from */
     bool has_default;
     char *default_name;
     bool default_has_rows;

@@ -37,11 +37,11 @@ bool catalog_check_partitioned(Conn *c, const char *schema, const char *table, c
  * TimeZone set to the table's zone (snapshot_zone). */
 bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi);
 
-/* How catalog_snapshots uses pgstrata.partition_cache. */
+/* How catalog_snapshots uses pgstrata.partition_cache, which only maintain
+ * writes (catalog_remember_partitions). */
 enum {
-    CATALOG_READ_CACHE = 0,        /* read-only commands: use it, never write it */
-    CATALOG_REMEMBER = 1 << 0,     /* maintain: also write what was read afresh */
-    CATALOG_BYPASS_CACHE = 1 << 1, /* read every partition from the catalog */
+    CATALOG_READ_CACHE = 0,        /* use it */
+    CATALOG_BYPASS_CACHE = 1 << 0, /* read every partition from the catalog */
 };
 
 /* One snapshot per policy, same order; now is NULL or a --now value; cache
@@ -52,6 +52,10 @@ void snapshots_free(TableSnapshot *s, size_t n);
 
 /* The partitions of each snapshot's parent (db/catalog_partitions.c). */
 bool catalog_read_partitions(Conn *c, TableSnapshot *s, size_t n, int cache, char **err);
+/* Writes the partitions of the snapshots that were read afresh to the cache,
+ * except where skip[i] (NULL: none): a pass skips the tables it is about to
+ * change, whose entries would be stale at once. */
+void catalog_remember_partitions(Conn *c, const TableSnapshot *s, size_t n, const bool *skip);
 /* Whether each relid still has the given schema and name: a partition renamed
  * by hand keeps its pg_inherits row, so a cached name may be stale. */
 bool catalog_names_current(Conn *c, const unsigned int *relids, const char *const *schemas,

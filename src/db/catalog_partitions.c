@@ -197,6 +197,7 @@ static void add_partition(TableSnapshot *t, Entry *e, bool name_cached, bool tak
     if (take)
         e->info.name = NULL;
     pi->relid = e->relid;
+    pi->row_xmin = e->xmin;
     pi->name_cached = name_cached;
 }
 
@@ -232,13 +233,10 @@ static void mark_pages(TableSnapshot *t, const char *oids)
     free(v);
 }
 
-/* A parent whose entry did not match: what the old entry still knows, the
- * entries read now, and the fingerprint they were read under. */
+/* A parent whose entry did not match: what the old entry still knows. */
 typedef struct Miss {
     size_t idx; /* in the snapshot array */
     EntryList old;
-    EntryList fresh;
-    char *fingerprint;
     char *pages; /* integer keys: oids with pages */
 } Miss;
 
@@ -246,8 +244,6 @@ static void misses_free(Miss *m, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         entries_free(&m[i].old);
-        entries_free(&m[i].fresh);
-        free(m[i].fingerprint);
         free(m[i].pages);
     }
     free(m);
@@ -389,8 +385,8 @@ static bool read_rows(Conn *c, TableSnapshot *s, Miss *m, size_t nm, const char 
     for (int i = 0; i < db_rows(r); i++) {
         Miss *x = &m[db_get_ll(r, i, 0, 0)];
         TableSnapshot *t = &s[x->idx];
-        if (!x->fingerprint)
-            x->fingerprint = xstrdup(db_get(r, i, 1));
+        if (!t->parts_fingerprint)
+            t->parts_fingerprint = xstrdup(db_get(r, i, 1));
         if (!db_get(r, i, 2))
             continue; /* no partitions */
         unsigned int relid = (unsigned int)db_get_ll(r, i, 2, 0);
@@ -399,48 +395,30 @@ static bool read_rows(Conn *c, TableSnapshot *s, Miss *m, size_t nm, const char 
         const char *expr = db_get(r, i, 6);
         if (!old && !expr)
             continue; /* dropped while we read */
-        Entry *e = entries_add(&x->fresh);
+        Entry e = {.relid = relid, .xmin = xmin};
         if (old) {
-            *e = *old;
-            e->info.name = xstrdup(old->info.name);
+            e.info = old->info;
         } else {
-            e->relid = relid;
-            e->xmin = xmin;
-            e->info.name = xstrdup(db_get(r, i, 5));
-            e->info.is_default = strcmp(expr, "DEFAULT") == 0;
-            if (!e->info.is_default)
-                e->info.bounded = catalog_parse_bounds(t->policy.key_type, expr, &e->info);
+            e.info.name = xstrdup(db_get(r, i, 5));
+            e.info.is_default = strcmp(expr, "DEFAULT") == 0;
+            if (!e.info.is_default)
+                e.info.bounded = catalog_parse_bounds(t->policy.key_type, expr, &e.info);
         }
-        e->info.detach_pending = db_get_bool(r, i, 4);
-        add_partition(t, e, old != NULL, false);
+        e.info.detach_pending = db_get_bool(r, i, 4);
+        add_partition(t, &e, old != NULL, old == NULL);
     }
     db_clear(r);
     return true;
 }
 
-/* Step 3: the entries read afresh replace the old ones, and entries of
- * parents that are gone go. A failure only costs speed: say so, go on. */
-static void write_entries(Conn *c, const TableSnapshot *s, const Miss *m, size_t nm,
+static void write_entries(Conn *c, const StrList *parents, const StrList *fps, const StrList *texts,
                           const char *zone)
 {
-    StrList parents = {NULL, 0}, fps = {NULL, 0}, texts = {NULL, 0};
-    for (size_t i = 0; i < nm; i++) {
-        if (!m[i].fingerprint || strcmp(snapshot_zone(&s[m[i].idx].policy), zone) != 0)
-            continue;
-        StrBuf sb;
-        sb_init(&sb);
-        for (size_t j = 0; j < m[i].fresh.n; j++)
-            format_entry(&sb, &m[i].fresh.items[j]);
-        strlist_add(&parents, xasprintf("%u", s[m[i].idx].oid));
-        strlist_add(&fps, xstrdup(m[i].fingerprint));
-        strlist_add(&texts, sb.data);
-    }
-    char *a[3] = {db_text_array((const char *const *)parents.items, parents.n),
-                  db_text_array((const char *const *)fps.items, fps.n),
-                  db_text_array((const char *const *)texts.items, texts.n)};
+    char *a[3] = {db_text_array((const char *const *)parents->items, parents->n),
+                  db_text_array((const char *const *)fps->items, fps->n),
+                  db_text_array((const char *const *)texts->items, texts->n)};
     const char *params[] = {a[0], a[1], a[2], zone};
-    if (parents.n &&
-        !db_exec_params(c,
+    if (!db_exec_params(c,
                         "WITH gone AS (DELETE FROM pgstrata.partition_cache pc WHERE NOT EXISTS"
                         " (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = pc.parent))"
                         " INSERT INTO pgstrata.partition_cache (parent, zone, fingerprint, entries)"
@@ -453,9 +431,43 @@ static void write_entries(Conn *c, const TableSnapshot *s, const Miss *m, size_t
                 conn_error(c));
     for (int i = 0; i < 3; i++)
         free(a[i]);
-    strlist_free(&parents);
-    strlist_free(&fps);
-    strlist_free(&texts);
+}
+
+/* The entries of the snapshots read afresh (not skipped) replace the old
+ * ones, one statement per zone, and entries of parents that are gone go.
+ * A failure only costs speed next time: say so and go on. */
+void catalog_remember_partitions(Conn *c, const TableSnapshot *s, size_t n, const bool *skip)
+{
+    for (size_t z = 0; z < n; z++) {
+        const char *zone = snapshot_zone(&s[z].policy);
+        bool first = true;
+        for (size_t j = 0; j < z && first; j++)
+            first = strcmp(snapshot_zone(&s[j].policy), zone) != 0;
+        if (!first)
+            continue;
+        StrList parents = {NULL, 0}, fps = {NULL, 0}, texts = {NULL, 0};
+        for (size_t i = z; i < n; i++) {
+            if (!s[i].parts_fingerprint || (skip && skip[i]) ||
+                strcmp(snapshot_zone(&s[i].policy), zone) != 0)
+                continue;
+            StrBuf sb;
+            sb_init(&sb);
+            for (size_t j = 0; j < s[i].nparts; j++) {
+                Entry e = {.relid = s[i].parts[j].relid,
+                           .xmin = s[i].parts[j].row_xmin,
+                           .info = s[i].parts[j]};
+                format_entry(&sb, &e);
+            }
+            strlist_add(&parents, xasprintf("%u", s[i].oid));
+            strlist_add(&fps, xstrdup(s[i].parts_fingerprint));
+            strlist_add(&texts, sb.data);
+        }
+        if (parents.n)
+            write_entries(c, &parents, &fps, &texts, zone);
+        strlist_free(&parents);
+        strlist_free(&fps);
+        strlist_free(&texts);
+    }
 }
 
 bool catalog_read_partitions(Conn *c, TableSnapshot *s, size_t n, int cache, char **err)
@@ -470,11 +482,8 @@ bool catalog_read_partitions(Conn *c, TableSnapshot *s, size_t n, int cache, cha
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
             seen = strcmp(snapshot_zone(&s[m[j].idx].policy), zone) == 0;
-        if (seen)
-            continue;
-        ok = read_rows(c, s, m, nm, zone, err);
-        if (ok && (cache & CATALOG_REMEMBER))
-            write_entries(c, s, m, nm, zone);
+        if (!seen)
+            ok = read_rows(c, s, m, nm, zone, err);
     }
     for (size_t i = 0; ok && i < nm; i++)
         mark_pages(&s[m[i].idx], m[i].pages);
