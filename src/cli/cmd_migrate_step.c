@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 #include "db/backoff.h"
 #include "db/catalog.h"
+#include "db/failpoint.h"
 #include "db/migrate_inspect.h"
 #include "db/migrate_steps.h"
 
@@ -205,8 +206,11 @@ static int do_backfill(Cli *cli, Session *s, Migration *m, int lt)
     while (!done && !interrupted()) {
         double b0 = now_s();
         long long copied = 0, applied = 0;
-        if (!mstep_backfill_batch(s->c, m, batch, &copied, &done, &err) ||
-            !mstep_replay(s->c, m, false, 10000, &applied, &err))
+        if (!mstep_backfill_batch(s->c, m, batch, &copied, &done, &err))
+            goto out;
+        /* committed, its captured changes not yet applied */
+        failpoint_reach("migrate-backfill", "after-batch");
+        if (!mstep_replay(s->c, m, false, 10000, &applied, &err))
             goto out;
         copied_now += copied;
         double took = now_s() - b0;

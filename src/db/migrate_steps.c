@@ -9,19 +9,13 @@
 #include "core/strbuf.h"
 #include "db/backoff.h"
 #include "db/executor.h"
+#include "db/failpoint.h"
 #include "db/policy_store.h"
 
 static bool fail(Conn *c, char **err, const char *what)
 {
     *err = xasprintf("%s: %s", what, conn_error(c));
     return false;
-}
-
-/* Runs statements as one transaction, in one round trip. */
-static bool run_transaction(Conn *c, const StrList *sql)
-{
-    const StrList *lists[] = {sql};
-    return exec_transaction(c, lists, 1);
 }
 
 /* Retries a transaction that failed on a lock (lock_timeout) with backoff
@@ -351,6 +345,7 @@ static bool start_txn(Conn *c, void *arg, char **err)
         db_exec(c, "ROLLBACK");
         return false;
     }
+    failpoint_reach("migrate-start", "after-tree");
     for (size_t i = 0; ok && i < a->triggers->n; i++)
         ok = db_exec(c, a->triggers->items[i]);
     ok = ok && db_exec(c, "COMMIT");
@@ -484,6 +479,8 @@ bool mstep_start(Conn *c, const Policy *p, const MigrateInspection *ins, int loc
         np.table = xstrdup(m->new_table);
         StartArgs a = {&sql, &np, &triggers};
         ok = with_retries(c, lock_timeout_ms, retry_budget_s, start_txn, &a, NULL, err);
+        if (ok)
+            failpoint_reach("migrate-start", "after-commit");
         policy_free(&np);
         strlist_free(&triggers);
     }
@@ -631,6 +628,7 @@ bool mstep_verify(Conn *c, const Migration *m, VerifyResult *out, char **err)
     bool ok = f != NULL;
     if (!ok)
         fail(c, err, "the check failed");
+    failpoint_reach("migrate-verify", "in-check");
     db_exec(c, ok ? "COMMIT" : "ROLLBACK");
     if (ok) {
         out->in_flight = db_get_ll(f, 0, 0, 0);
@@ -823,6 +821,7 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     SwapArgs *sa = arg;
     Migration *m = sa->m;
     bool back = sa->back;
+    const char *fp = back ? "migrate-rollback" : "migrate-cutover";
     /* forward: the source keeps writes paused while the log drains; back: the new tree */
     if (!db_exec_script(c, "BEGIN; SET LOCAL client_min_messages = warning"))
         return fail(c, err, "could not begin");
@@ -835,6 +834,7 @@ static bool swap_txn(Conn *c, void *arg, char **err)
         db_exec(c, "ROLLBACK");
         return false;
     }
+    failpoint_reach(fp, "after-lock");
     long long applied = 0;
     StrList before = {NULL, 0}, after = {NULL, 0};
     const char *other = back ? m->old_table : m->new_table;
@@ -900,6 +900,8 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     strlist_free(&before);
     strlist_free(&after);
     strlist_free(&sql);
+    if (ok)
+        failpoint_reach(fp, "after-swap");
     if (ok && !db_exec(c, "COMMIT"))
         ok = fail(c, err, "could not commit");
     if (!ok)
@@ -923,9 +925,11 @@ bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budg
     /* outside the lock first, so the locked part is short */
     if (!mstep_drain(c, m, false, err))
         return false;
+    failpoint_reach("migrate-cutover", "after-drain");
     SwapArgs sa = {m, false};
     if (!with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, attempts, err))
         return false;
+    failpoint_reach("migrate-cutover", "after-commit");
     free(m->step);
     m->step = xstrdup("cutover");
     StrBuf sb;
@@ -940,13 +944,26 @@ bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budg
 
 typedef struct DropArgs {
     StrList *sql;
+    const char *step; /* for its failpoint */
 } DropArgs;
 
 static bool drop_txn(Conn *c, void *arg, char **err)
 {
     DropArgs *d = arg;
-    if (!run_transaction(c, d->sql))
-        return fail(c, err, "could not drop");
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "BEGIN;\n");
+    for (size_t i = 0; i < d->sql->n; i++)
+        sb_printf(&sb, "%s;\n", d->sql->items[i]);
+    bool ok = db_exec_script(c, sb.data);
+    sb_free(&sb);
+    if (ok) /* done and not committed: what a kill here leaves */
+        failpoint_reach(d->step, "after-drop");
+    if (!ok || !db_exec(c, "COMMIT")) {
+        fail(c, err, "could not drop");
+        db_exec(c, "ROLLBACK");
+        return false;
+    }
     return true;
 }
 
@@ -976,6 +993,7 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
     if (strcmp(m->step, "cutover") == 0) {
         if (!mstep_drain(c, m, true, err))
             return false;
+        failpoint_reach("migrate-rollback", "after-drain");
         SwapArgs sa = {m, true};
         return with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, NULL, err);
     }
@@ -996,7 +1014,7 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
     strlist_add(&sql, xasprintf("UPDATE pgstrata.migration SET step = 'rolled_back', finished_at "
                                 "= pg_catalog.now(), updated_at = pg_catalog.now() WHERE id = %d",
                                 m->id));
-    DropArgs d = {&sql};
+    DropArgs d = {&sql, "migrate-rollback"};
     bool ok = with_retries(c, lock_timeout_ms, retry_budget_s, drop_txn, &d, NULL, err);
     strlist_free(&sql);
     return ok;
@@ -1028,8 +1046,10 @@ bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_
                                     "%d",
                                     m->id));
     }
-    DropArgs d = {&sql};
+    DropArgs d = {&sql, "migrate-finish"};
     bool ok = with_retries(c, lock_timeout_ms, retry_budget_s, drop_txn, &d, NULL, err);
+    if (ok)
+        failpoint_reach("migrate-finish", "after-commit");
     strlist_free(&sql);
     *dropped = ok && !keep_old;
     return ok;
