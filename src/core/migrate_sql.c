@@ -181,7 +181,40 @@ static void sb_copy_rows(StrBuf *sb, const Migration *m, const char *from, const
     sb_append(sb, " s");
 }
 
-char *msql_replay_function(const Migration *m, bool reverse)
+/* The copy of the rows into an inheritance set: each into the first child
+ * whose condition it meets, the others into the parent (to). */
+static void sb_copy_rows_routed(StrBuf *sb, const Migration *m, const char *from, const char *to,
+                                const ChildRoutes *routes)
+{
+    sb_append(sb, "WITH r AS (SELECT ");
+    sb_column_list(sb, m, "s");
+    sb_append(sb, ", CASE");
+    for (size_t i = 0; i < routes->tables.n; i++)
+        sb_printf(sb, " WHEN %s THEN %zu", routes->when.items[i], i + 1);
+    sb_append(sb, " ELSE 0 END AS pgstrata_child FROM ");
+    sb_qualified(sb, m->schema, from);
+    sb_append(sb, " s WHERE ");
+    sb_ident_tuple(sb, m, "s");
+    sb_append(sb, " IN (");
+    sb_unnest_ident(sb, m);
+    sb_append(sb, "))");
+    for (size_t i = 0; i <= routes->tables.n; i++) {
+        if (i < routes->tables.n)
+            sb_printf(sb, ", i%zu AS (INSERT INTO %s (", i + 1, routes->tables.items[i]);
+        else {
+            sb_append(sb, "\nINSERT INTO ");
+            sb_qualified(sb, m->schema, to);
+            sb_append(sb, " (");
+        }
+        sb_column_list(sb, m, NULL);
+        sb_append(sb, ") OVERRIDING SYSTEM VALUE SELECT ");
+        sb_column_list(sb, m, "r");
+        sb_printf(sb, " FROM r WHERE r.pgstrata_child = %zu%s", i < routes->tables.n ? i + 1 : 0,
+                  i < routes->tables.n ? ")" : "");
+    }
+}
+
+char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *routes)
 {
     const char *from, *to;
     direction(m, reverse, &from, &to);
@@ -226,12 +259,17 @@ char *msql_replay_function(const Migration *m, bool reverse)
     sb_ident(&sb, m->key_column);
     sb_append(&sb, " = x.k;\n");
     /* and what those rows are now */
-    sb_copy_rows(&sb, m, from, to);
-    sb_append(&sb, " WHERE ");
-    sb_ident_tuple(&sb, m, "s");
-    sb_append(&sb, " IN (");
-    sb_unnest_ident(&sb, m);
-    sb_append(&sb, ");\nRETURN pg_catalog.cardinality(ak);\nEND\n" BODY_TAG);
+    if (routes && routes->tables.n) {
+        sb_copy_rows_routed(&sb, m, from, to, routes);
+    } else {
+        sb_copy_rows(&sb, m, from, to);
+        sb_append(&sb, " WHERE ");
+        sb_ident_tuple(&sb, m, "s");
+        sb_append(&sb, " IN (");
+        sb_unnest_ident(&sb, m);
+        sb_putc(&sb, ')');
+    }
+    sb_append(&sb, ";\nRETURN pg_catalog.cardinality(ak);\nEND\n" BODY_TAG);
     free(fn);
     free(log);
     return sb.data;

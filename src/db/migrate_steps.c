@@ -445,7 +445,7 @@ bool mstep_start(Conn *c, const Policy *p, const MigrateInspection *ins, int loc
     if (ok) {
         strlist_add(&sql, msql_log_table(m, false));
         strlist_add(&sql, msql_capture_function(m, false));
-        strlist_add(&sql, msql_replay_function(m, false));
+        strlist_add(&sql, msql_replay_function(m, false, NULL));
         strlist_add(&sql, msql_backfill_function(m));
         StrBuf row;
         sb_init(&row);
@@ -749,17 +749,17 @@ static bool carry_over_sql(Conn *c, const Migration *m, const char *from_table, 
     return true;
 }
 
-/* Sequences: a serial column's sequence is owned by the table that has the
- * name; an identity column's sequence of the table taking the name continues
- * from the other's. */
+/* Sequences: a serial column's sequence is owned by the table that takes the
+ * name; an identity column's sequence of that table continues from the
+ * other's. The statements name to_table by the name it has before the swap. */
 static bool sequence_sql(Conn *c, const Migration *m, const char *from_table, const char *to_table,
-                         StrList *after, char **err)
+                         StrList *out, char **err)
 {
     StrBuf a, b;
     sb_init(&a);
     sb_init(&b);
     sb_qualified(&a, m->schema, from_table);
-    sb_qualified(&b, m->schema, m->source);
+    sb_qualified(&b, m->schema, to_table);
     const char *params[] = {a.data, b.data};
     DbResult *r = db_query(
         c,
@@ -779,11 +779,10 @@ static bool sequence_sql(Conn *c, const Migration *m, const char *from_table, co
         2, params);
     sb_free(&a);
     sb_free(&b);
-    (void)to_table;
     if (!r)
         return fail(c, err, "could not read the sequences");
     for (int i = 0; i < db_rows(r); i++)
-        strlist_add(after, xstrdup(db_get(r, i, 0)));
+        strlist_add(out, xstrdup(db_get(r, i, 0)));
     db_clear(r);
     return true;
 }
@@ -799,21 +798,89 @@ static void add_rename(StrList *l, const char *schema, const char *from, const c
     strlist_add(l, sb.data);
 }
 
-static void add_lock(StrList *l, const char *schema, const char *table)
+/* LOCK TABLE locks the table, then its partitions or children: the order
+ * the application's writes take them in. */
+static void add_lock(StrList *l, const char *schema, const char *table, const char *mode)
 {
     StrBuf sb;
     sb_init(&sb);
-    /* writes wait, reads go on */
     sb_append(&sb, "LOCK TABLE ");
     sb_qualified(&sb, schema, table);
-    sb_append(&sb, " IN EXCLUSIVE MODE");
+    sb_printf(&sb, " IN %s MODE", mode);
     strlist_add(l, sb.data);
+}
+
+/* Dropping a capture function drops its triggers, and dropping a trigger
+ * takes ACCESS EXCLUSIVE on its table; on a partitioned table or an
+ * inheritance parent the triggers of the partitions or children are reached
+ * in no particular order, so a write holding one partition and waiting for
+ * another deadlocks with the drop (which then times out on every retry under
+ * a steady writer). Locking the table first makes the drop take its locks in
+ * the writers' order. */
+static void add_lock_for_drop(StrList *l, const Migration *m)
+{
+    add_lock(l, m->schema, m->source, "ACCESS EXCLUSIVE");
+}
+
+/* The children of an inheritance source, each with its CHECK constraints as
+ * one condition, for the reverse replay (see ChildRoutes). */
+static bool child_routes(Conn *c, const Migration *m, ChildRoutes *out, char **err)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_qualified(&sb, m->schema, m->source);
+    const char *params[] = {sb.data};
+    DbResult *r = db_query(c,
+                           "SELECT i.inhrelid::pg_catalog.regclass::text, COALESCE((SELECT"
+                           " pg_catalog.string_agg('(' || pg_catalog.pg_get_expr(co.conbin,"
+                           " co.conrelid) || ') IS NOT FALSE', ' AND ' ORDER BY co.conname)"
+                           " FROM pg_catalog.pg_constraint co WHERE co.conrelid = i.inhrelid"
+                           " AND co.contype = 'c'), 'true') FROM pg_catalog.pg_inherits i"
+                           " WHERE i.inhparent = $1::pg_catalog.regclass ORDER BY i.inhseqno,"
+                           " 1",
+                           1, params);
+    sb_free(&sb);
+    if (!r)
+        return fail(c, err, "could not read the child tables");
+    for (int i = 0; i < db_rows(r); i++) {
+        strlist_add(&out->tables, xstrdup(db_get(r, i, 0)));
+        strlist_add(&out->when, xstrdup(db_get(r, i, 1)));
+    }
+    db_clear(r);
+    return true;
 }
 
 typedef struct SwapArgs {
     Migration *m;
-    bool back; /* rollback after cutover */
+    bool back;           /* rollback after cutover */
+    int lock_timeout_ms; /* the table's; the sequences get less (sequences_now) */
 } SwapArgs;
+
+/* The longest a swap waits for a sequence it changes. */
+#define SEQUENCE_LOCK_TIMEOUT_MS 50
+
+/* Moves the sequences over, first thing under the table's lock. ALTER
+ * SEQUENCE waits for every transaction that drew a value (nextval holds the
+ * sequence until commit); one that did so before writing the table is queued
+ * behind our lock, and waiting for it is a deadlock that the server breaks by
+ * failing one of the two, often the application's transaction. A short wait
+ * instead: when the sequence is busy the attempt fails (lock_not_available),
+ * the table is let go, and with_retries tries again. */
+static bool sequences_now(Conn *c, const SwapArgs *sa, const char *other, char **err)
+{
+    StrList seq = {NULL, 0};
+    if (!sequence_sql(c, sa->m, sa->m->source, other, &seq, err))
+        return false;
+    char set[64];
+    snprintf(set, sizeof(set), "SET LOCAL lock_timeout = %d", SEQUENCE_LOCK_TIMEOUT_MS);
+    bool ok = seq.n == 0 || db_exec(c, set);
+    for (size_t i = 0; ok && i < seq.n; i++)
+        ok = db_exec(c, seq.items[i]);
+    snprintf(set, sizeof(set), "SET LOCAL lock_timeout = %d", sa->lock_timeout_ms);
+    ok = ok && (seq.n == 0 || db_exec(c, set));
+    strlist_free(&seq);
+    return ok || fail(c, err, "could not move the sequences over");
+}
 
 /* One attempt at the swap, in one transaction. */
 static bool swap_txn(Conn *c, void *arg, char **err)
@@ -826,7 +893,7 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     if (!db_exec_script(c, "BEGIN; SET LOCAL client_min_messages = warning"))
         return fail(c, err, "could not begin");
     StrList lock = {NULL, 0};
-    add_lock(&lock, m->schema, m->source);
+    add_lock(&lock, m->schema, m->source, "EXCLUSIVE"); /* writes wait, reads go on */
     bool ok = db_exec(c, lock.items[0]);
     strlist_free(&lock);
     if (!ok) {
@@ -838,10 +905,11 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     long long applied = 0;
     StrList before = {NULL, 0}, after = {NULL, 0};
     const char *other = back ? m->old_table : m->new_table;
-    ok = mstep_replay(c, m, back, 0, &applied, err) &&
+    ChildRoutes routes = {{NULL, 0}, {NULL, 0}};
+    ok = sequences_now(c, sa, other, err) && mstep_replay(c, m, back, 0, &applied, err) &&
          carry_over_sql(c, m, m->source, !back && m->kind == SOURCE_INHERITANCE, &before, &after,
                         err) &&
-         sequence_sql(c, m, m->source, other, &after, err);
+         (back || m->kind != SOURCE_INHERITANCE || child_routes(c, m, &routes, err));
     StrList sql = {NULL, 0};
     if (ok) {
         for (size_t i = 0; i < before.n; i++)
@@ -859,7 +927,7 @@ static bool swap_txn(Conn *c, void *arg, char **err)
             /* capture in reverse, so a rollback loses nothing written from now on */
             strlist_add(&sql, msql_log_table(m, true));
             strlist_add(&sql, msql_capture_function(m, true));
-            strlist_add(&sql, msql_replay_function(m, true));
+            strlist_add(&sql, msql_replay_function(m, true, &routes));
             strlist_add(&sql, msql_capture_trigger(m, true, m->source));
             /* the policy follows the name */
             sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
@@ -899,6 +967,8 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     }
     strlist_free(&before);
     strlist_free(&after);
+    strlist_free(&routes.tables);
+    strlist_free(&routes.when);
     strlist_free(&sql);
     if (ok)
         failpoint_reach(fp, "after-swap");
@@ -926,7 +996,7 @@ bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budg
     if (!mstep_drain(c, m, false, err))
         return false;
     failpoint_reach("migrate-cutover", "after-drain");
-    SwapArgs sa = {m, false};
+    SwapArgs sa = {m, false, lock_timeout_ms};
     if (!with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, attempts, err))
         return false;
     failpoint_reach("migrate-cutover", "after-commit");
@@ -994,7 +1064,7 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
         if (!mstep_drain(c, m, true, err))
             return false;
         failpoint_reach("migrate-rollback", "after-drain");
-        SwapArgs sa = {m, true};
+        SwapArgs sa = {m, true, lock_timeout_ms};
         return with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, NULL, err);
     }
     if (strcmp(m->step, "started") != 0) {
@@ -1002,6 +1072,7 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
         return false;
     }
     StrList sql = {NULL, 0};
+    add_lock_for_drop(&sql, m);
     strlist_add(&sql, msql_drop_objects(m, false)); /* the triggers go with their function */
     add_drop_tree(c, m, m->new_table, &sql);
     StrBuf sb;
@@ -1025,9 +1096,10 @@ bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_
 {
     *dropped = false;
     StrList sql = {NULL, 0};
-    if (strcmp(m->step, "cutover") == 0)
+    if (strcmp(m->step, "cutover") == 0) {
+        add_lock_for_drop(&sql, m);
         strlist_add(&sql, msql_drop_objects(m, true));
-    else if (strcmp(m->step, "old_kept") != 0) {
+    } else if (strcmp(m->step, "old_kept") != 0) {
         *err = xasprintf("the migration is %s; finish comes after cutover", m->step);
         return false;
     }
