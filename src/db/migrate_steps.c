@@ -889,11 +889,17 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     Migration *m = sa->m;
     bool back = sa->back;
     const char *fp = back ? "migrate-rollback" : "migrate-cutover";
-    /* forward: the source keeps writes paused while the log drains; back: the new tree */
+    /* The table with the name (forward the source, back the new tree) is
+     * locked for the whole swap, ACCESS EXCLUSIVE from the start: the renames
+     * and the trigger drops need it, and a transaction holding EXCLUSIVE (writes
+     * wait, reads go on) that then asks for ACCESS EXCLUSIVE deadlocks with
+     * every application transaction that read the table and is about to write
+     * it; the server fails those at once. The locked part is short: the log was
+     * drained before. */
     if (!db_exec_script(c, "BEGIN; SET LOCAL client_min_messages = warning"))
         return fail(c, err, "could not begin");
     StrList lock = {NULL, 0};
-    add_lock(&lock, m->schema, m->source, "EXCLUSIVE"); /* writes wait, reads go on */
+    add_lock(&lock, m->schema, m->source, "ACCESS EXCLUSIVE");
     bool ok = db_exec(c, lock.items[0]);
     strlist_free(&lock);
     if (!ok) {
