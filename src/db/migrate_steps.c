@@ -998,16 +998,19 @@ bool mstep_drain(Conn *c, const Migration *m, bool reverse, char **err)
 bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budget_s, int *attempts,
                    char **err)
 {
-    /* outside the lock first, so the locked part is short */
-    if (!mstep_drain(c, m, false, err))
-        return false;
-    failpoint_reach("migrate-cutover", "after-drain");
-    SwapArgs sa = {m, false, lock_timeout_ms};
-    if (!with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, attempts, err))
-        return false;
-    failpoint_reach("migrate-cutover", "after-commit");
-    free(m->step);
-    m->step = xstrdup("cutover");
+    /* already swapped (a run killed after its commit): only the ANALYZE is left */
+    if (strcmp(m->step, "cutover") != 0) {
+        /* outside the lock first, so the locked part is short */
+        if (!mstep_drain(c, m, false, err))
+            return false;
+        failpoint_reach("migrate-cutover", "after-drain");
+        SwapArgs sa = {m, false, lock_timeout_ms};
+        if (!with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, attempts, err))
+            return false;
+        failpoint_reach("migrate-cutover", "after-commit");
+        free(m->step);
+        m->step = xstrdup("cutover");
+    }
     StrBuf sb;
     sb_init(&sb);
     sb_append(&sb, "ANALYZE ");
