@@ -241,7 +241,8 @@ mig_ok fe rollback fe
 rolled_back fe "$id"
 
 # ==== server restarts: between the steps (fast), and during a backfill (immediate) =====
-PRIVATE=$(pgcluster_mktemp) && pgcluster_start "$PRIVATE" || bail "could not start a cluster to restart"
+PRIVATE=$(pgcluster_mktemp) || bail "could not make a directory for a cluster to restart"
+pgcluster_start "$PRIVATE" || bail "could not start a cluster to restart"
 restart() {
     pgcluster_restart "$PRIVATE" "$1"
     ok $? "fr: server restarted ($1)"

@@ -91,6 +91,7 @@ marker 900001 '2024-04-10 10:00+00' 'after cutover'
 is "$(home events 900001)" "events_p20240410 of events" \
     "monthly: a row inserted after cutover lands in a daily partition of events"
 mig_ok monthly finish events
+is "$RUN_ERR" "" "monthly: finish prints nothing on stderr"
 writer_stop
 is "$(writer_failed)" 0 "monthly: no write failed" || diag "$(writer_errors)"
 ok "$(($(writer_ok) > 20 ? 0 : 1))" "monthly: the writer made $(writer_ok) transactions"
@@ -151,6 +152,7 @@ is "$(q "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND 
     0 "inheritance: the routing trigger is not carried over"
 writer_wait 10
 mig_ok inheritance rollback events
+is "$RUN_ERR" "" "inheritance: rollback prints nothing on stderr"
 writer_wait 5
 writer_stop
 is "$(writer_failed)" 0 "inheritance: no write failed" || diag "$(writer_errors)"
@@ -168,6 +170,10 @@ writer_start events truth "extract(day from created_at) < 28"
 mig_ok inheritance start events --column created_at --interval '1 day' --accept unique-scope --now "$NOW"
 id=$(mig_id)
 mig_ok inheritance backfill events
+mig_die inheritance migrate-cutover:after-swap cutover events
+is "$(q "SELECT relkind FROM pg_class WHERE oid = 'events'::regclass")" r \
+    "inheritance: a cutover killed before its commit leaves the inheritance set in place"
+mig_wait_unlocked
 mig_ok inheritance cutover events
 writer_wait 5
 mig_ok inheritance finish events --keep-old '1 day'
