@@ -268,6 +268,27 @@ char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *
         sb_append(&sb, " IN (");
         sb_unnest_ident(&sb, m);
         sb_putc(&sb, ')');
+        if (!reverse) {
+            /* max_rows can cut between the two log rows of a key-moving
+             * update. When the copy holds the row at its new key already (the
+             * backfill copied it after the update), the batch with only the
+             * old key would insert it again and fail, every time: the version
+             * in the copy stays until the batch with the new key replaces it.
+             * The new tree's primary key, identity and key, is its only
+             * unique index, so nothing else is skipped. */
+            sb_append(&sb, " ON CONFLICT (");
+            bool has_key = false;
+            for (size_t i = 0; i < m->ident.n; i++) {
+                sb_append(&sb, i ? ", " : "");
+                sb_ident(&sb, m->ident.items[i]);
+                has_key = has_key || strcmp(m->ident.items[i], m->key_column) == 0;
+            }
+            if (!has_key) {
+                sb_append(&sb, ", ");
+                sb_ident(&sb, m->key_column);
+            }
+            sb_append(&sb, ") DO NOTHING");
+        }
     }
     sb_append(&sb, ";\nRETURN pg_catalog.cardinality(ak);\nEND\n" BODY_TAG);
     free(fn);
