@@ -152,7 +152,10 @@ char *msql_capture_trigger(const Migration *m, bool reverse, const char *table);
 typedef struct ChildRoutes {
     StrList tables; /* schema-qualified, quoted */
     StrList when;   /* SQL conditions over the row's columns */
+    StrList keyed;  /* "t" when the child has a unique index on the identity */
 } ChildRoutes;
+
+void child_routes_free(ChildRoutes *r);
 
 /* routes: NULL to insert into the table itself. */
 char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *routes);

@@ -181,6 +181,39 @@ static void sb_copy_rows(StrBuf *sb, const Migration *m, const char *from, const
     sb_append(sb, " s");
 }
 
+void child_routes_free(ChildRoutes *r)
+{
+    strlist_free(&r->tables);
+    strlist_free(&r->when);
+    strlist_free(&r->keyed);
+}
+
+/* A batch of the log can hold one of the two log rows of a key-moving update
+ * without the other (max_rows cuts between them, or the second landed in an
+ * earlier page than the first and is read first). Then the copy may hold the
+ * row already where the batch puts it: at the same identity and key when the
+ * backfill copied it after the update; at the same identity when the log row
+ * of the old key, still to come, is the one to delete it (the old table's
+ * unique key is the identity alone). Inserting it again failed, every time,
+ * so the log never drained. The version in the copy stays instead, until the
+ * batch with the other log row replaces it. Only a conflict on that key is
+ * skipped: any other unique index still fails loudly. */
+static void sb_on_conflict(StrBuf *sb, const Migration *m, bool with_key)
+{
+    sb_append(sb, " ON CONFLICT (");
+    bool has_key = false;
+    for (size_t i = 0; i < m->ident.n; i++) {
+        sb_append(sb, i ? ", " : "");
+        sb_ident(sb, m->ident.items[i]);
+        has_key = has_key || strcmp(m->ident.items[i], m->key_column) == 0;
+    }
+    if (with_key && !has_key) {
+        sb_append(sb, ", ");
+        sb_ident(sb, m->key_column);
+    }
+    sb_append(sb, ") DO NOTHING");
+}
+
 /* The copy of the rows into an inheritance set: each into the first child
  * whose condition it meets, the others into the parent (to). */
 static void sb_copy_rows_routed(StrBuf *sb, const Migration *m, const char *from, const char *to,
@@ -209,8 +242,12 @@ static void sb_copy_rows_routed(StrBuf *sb, const Migration *m, const char *from
         sb_column_list(sb, m, NULL);
         sb_append(sb, ") OVERRIDING SYSTEM VALUE SELECT ");
         sb_column_list(sb, m, "r");
-        sb_printf(sb, " FROM r WHERE r.pgstrata_child = %zu%s", i < routes->tables.n ? i + 1 : 0,
-                  i < routes->tables.n ? ")" : "");
+        sb_printf(sb, " FROM r WHERE r.pgstrata_child = %zu", i < routes->tables.n ? i + 1 : 0);
+        /* a child without a unique index on the identity has no conflict to skip */
+        if (i == routes->tables.n || strcmp(routes->keyed.items[i], "t") == 0)
+            sb_on_conflict(sb, m, false);
+        if (i < routes->tables.n)
+            sb_putc(sb, ')');
     }
 }
 
@@ -268,27 +305,9 @@ char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *
         sb_append(&sb, " IN (");
         sb_unnest_ident(&sb, m);
         sb_putc(&sb, ')');
-        if (!reverse) {
-            /* max_rows can cut between the two log rows of a key-moving
-             * update. When the copy holds the row at its new key already (the
-             * backfill copied it after the update), the batch with only the
-             * old key would insert it again and fail, every time: the version
-             * in the copy stays until the batch with the new key replaces it.
-             * The new tree's primary key, identity and key, is its only
-             * unique index, so nothing else is skipped. */
-            sb_append(&sb, " ON CONFLICT (");
-            bool has_key = false;
-            for (size_t i = 0; i < m->ident.n; i++) {
-                sb_append(&sb, i ? ", " : "");
-                sb_ident(&sb, m->ident.items[i]);
-                has_key = has_key || strcmp(m->ident.items[i], m->key_column) == 0;
-            }
-            if (!has_key) {
-                sb_append(&sb, ", ");
-                sb_ident(&sb, m->key_column);
-            }
-            sb_append(&sb, ") DO NOTHING");
-        }
+        /* forward the new tree's primary key is the identity and the key;
+         * backward the old table's is the identity */
+        sb_on_conflict(&sb, m, !reverse);
     }
     sb_append(&sb, ";\nRETURN pg_catalog.cardinality(ak);\nEND\n" BODY_TAG);
     free(fn);

@@ -829,22 +829,31 @@ static bool child_routes(Conn *c, const Migration *m, ChildRoutes *out, char **e
     StrBuf sb;
     sb_init(&sb);
     sb_qualified(&sb, m->schema, m->source);
-    const char *params[] = {sb.data};
-    DbResult *r = db_query(c,
-                           "SELECT i.inhrelid::pg_catalog.regclass::text, COALESCE((SELECT"
-                           " pg_catalog.string_agg('(' || pg_catalog.pg_get_expr(co.conbin,"
-                           " co.conrelid) || ') IS NOT FALSE', ' AND ' ORDER BY co.conname)"
-                           " FROM pg_catalog.pg_constraint co WHERE co.conrelid = i.inhrelid"
-                           " AND co.contype = 'c'), 'true') FROM pg_catalog.pg_inherits i"
-                           " WHERE i.inhparent = $1::pg_catalog.regclass ORDER BY i.inhseqno,"
-                           " 1",
-                           1, params);
+    char *ident = db_text_array((const char *const *)m->ident.items, m->ident.n);
+    const char *params[] = {sb.data, ident};
+    DbResult *r = db_query(
+        c,
+        "SELECT i.inhrelid::pg_catalog.regclass::text, COALESCE((SELECT"
+        " pg_catalog.string_agg('(' || pg_catalog.pg_get_expr(co.conbin, co.conrelid) ||"
+        " ') IS NOT FALSE', ' AND ' ORDER BY co.conname) FROM pg_catalog.pg_constraint co"
+        " WHERE co.conrelid = i.inhrelid AND co.contype = 'c'), 'true'),"
+        /* a unique index on the identity's columns alone */
+        " EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = i.inhrelid AND"
+        " x.indisunique AND x.indpred IS NULL AND x.indexprs IS NULL AND x.indnatts ="
+        " x.indnkeyatts AND (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attname)"
+        " FROM pg_catalog.pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum = ANY"
+        " (x.indkey)) = (SELECT pg_catalog.array_agg(n ORDER BY n) FROM pg_catalog.unnest("
+        "$2::text[]) n)) FROM pg_catalog.pg_inherits i WHERE i.inhparent ="
+        " $1::pg_catalog.regclass ORDER BY i.inhseqno, 1",
+        2, params);
     sb_free(&sb);
+    free(ident);
     if (!r)
         return fail(c, err, "could not read the child tables");
     for (int i = 0; i < db_rows(r); i++) {
         strlist_add(&out->tables, xstrdup(db_get(r, i, 0)));
         strlist_add(&out->when, xstrdup(db_get(r, i, 1)));
+        strlist_add(&out->keyed, xstrdup(db_get_bool(r, i, 2) ? "t" : "f"));
     }
     db_clear(r);
     return true;
@@ -911,7 +920,7 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     long long applied = 0;
     StrList before = {NULL, 0}, after = {NULL, 0};
     const char *other = back ? m->old_table : m->new_table;
-    ChildRoutes routes = {{NULL, 0}, {NULL, 0}};
+    ChildRoutes routes = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
     ok = sequences_now(c, sa, other, err) && mstep_replay(c, m, back, 0, &applied, err) &&
          carry_over_sql(c, m, m->source, !back && m->kind == SOURCE_INHERITANCE, &before, &after,
                         err) &&
@@ -973,8 +982,7 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     }
     strlist_free(&before);
     strlist_free(&after);
-    strlist_free(&routes.tables);
-    strlist_free(&routes.when);
+    child_routes_free(&routes);
     strlist_free(&sql);
     if (ok)
         failpoint_reach(fp, "after-swap");
