@@ -94,7 +94,7 @@ static bool load_active(Session *s, Migration *m)
 /* Whether the newest migration of the table is in the step this command
  * leaves it in (a run killed after its commit, or the command run twice):
  * then there is nothing left to do, and saying so is a success. */
-static bool done_already(const Cli *cli, Session *s, const char *command, const char *leaves)
+static bool done_already(const Cli *cli, Session *s, const char *leaves)
 {
     Migration m;
     bool found = false, done = false;
@@ -106,8 +106,8 @@ static bool done_already(const Cli *cli, Session *s, const char *command, const 
     if (found && strcmp(m.step, leaves) == 0) {
         done = true;
         if (!cli->quiet)
-            printf("migration %d of %s is %s already: nothing to %s\n", m.id, s->disp,
-                   strcmp(leaves, "finished") == 0 ? "finished" : "rolled back", command);
+            printf("migration %d of %s is %s already: nothing to do\n", m.id, s->disp,
+                   strcmp(leaves, "finished") == 0 ? "finished" : "rolled back");
     }
     if (found)
         migration_free(&m);
@@ -485,7 +485,7 @@ int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs)
         Migration m;
         if (lt < 0) {
             /* code says why */
-        } else if (steps[i].leaves && done_already(cli, &s, step, steps[i].leaves)) {
+        } else if (steps[i].leaves && done_already(cli, &s, steps[i].leaves)) {
             code = EXIT_OK;
         } else if (!load_active(&s, &m)) {
             code = EXIT_FAILED;
