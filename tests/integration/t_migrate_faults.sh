@@ -144,6 +144,7 @@ mig_wait_unlocked
 # a real kill -9 of a running backfill; meanwhile a second migrate on the table
 slow_backfill fb
 copied_past "$id" 900
+status_says fb backfilling # status reads, it does not wait for the running step
 run "$PGSTRATA" migrate start fb "${LAYOUT[@]}"
 is "$RUN_RC" 1 "fb: start while a backfill runs: exit 1"
 is "$RUN_ERR" "pgstrata: error: another pgstrata migrate is working on public.fb; try again when it is done" \
