@@ -859,6 +859,31 @@ static bool child_routes(Conn *c, const Migration *m, ChildRoutes *out, char **e
     return true;
 }
 
+/* A policy following a table's name, or going with the table. */
+static char *policy_rename_sql(const Migration *m, const char *from, const char *to)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "UPDATE pgstrata.policy SET parent_table = ");
+    sb_literal(&sb, to);
+    sb_append(&sb, ", updated_at = pg_catalog.now() WHERE parent_schema = ");
+    sb_literal(&sb, m->schema);
+    sb_append(&sb, " AND parent_table = ");
+    sb_literal(&sb, from);
+    return sb.data;
+}
+
+static char *policy_delete_sql(const Migration *m, const char *table)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
+    sb_literal(&sb, m->schema);
+    sb_append(&sb, " AND parent_table = ");
+    sb_literal(&sb, table);
+    return sb.data;
+}
+
 typedef struct SwapArgs {
     Migration *m;
     bool back;           /* rollback after cutover */
@@ -944,29 +969,17 @@ static bool swap_txn(Conn *c, void *arg, char **err)
             strlist_add(&sql, msql_capture_function(m, true));
             strlist_add(&sql, msql_replay_function(m, true, &routes));
             strlist_add(&sql, msql_capture_trigger(m, true, m->source));
-            /* the policy follows the name */
-            sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
-            sb_literal(&sb, m->schema);
-            sb_append(&sb, " AND parent_table = ");
-            sb_literal(&sb, m->source);
-            strlist_add(&sql, sb_steal(&sb));
-            sb_append(&sb, "UPDATE pgstrata.policy SET parent_table = ");
-            sb_literal(&sb, m->source);
-            sb_append(&sb, " WHERE parent_schema = ");
-            sb_literal(&sb, m->schema);
-            sb_append(&sb, " AND parent_table = ");
-            sb_literal(&sb, m->new_table);
-            strlist_add(&sql, sb_steal(&sb));
+            /* the policy follows the name; the source's own (a managed
+             * partitioned source) is parked with the old table, for a rollback */
+            strlist_add(&sql, policy_rename_sql(m, m->source, m->old_table));
+            strlist_add(&sql, policy_rename_sql(m, m->new_table, m->source));
             sb_printf(&sb,
                       "UPDATE pgstrata.migration SET step = 'cutover', cutover_at ="
                       " pg_catalog.now(), updated_at = pg_catalog.now() WHERE id = %d",
                       m->id);
         } else {
-            sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
-            sb_literal(&sb, m->schema);
-            sb_append(&sb, " AND parent_table = ");
-            sb_literal(&sb, m->source);
-            strlist_add(&sql, sb_steal(&sb));
+            strlist_add(&sql, policy_delete_sql(m, m->source));
+            strlist_add(&sql, policy_rename_sql(m, m->old_table, m->source));
             sb_append(&sb, "DROP TABLE ");
             sb_qualified(&sb, m->schema, m->new_table);
             strlist_add(&sql, sb_steal(&sb));
@@ -1093,13 +1106,7 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
     add_lock_for_drop(&sql, m);
     strlist_add(&sql, msql_drop_objects(m, false)); /* the triggers go with their function */
     add_drop_tree(c, m, m->new_table, &sql);
-    StrBuf sb;
-    sb_init(&sb);
-    sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
-    sb_literal(&sb, m->schema);
-    sb_append(&sb, " AND parent_table = ");
-    sb_literal(&sb, m->new_table);
-    strlist_add(&sql, sb.data);
+    strlist_add(&sql, policy_delete_sql(m, m->new_table));
     strlist_add(&sql, xasprintf("UPDATE pgstrata.migration SET step = 'rolled_back', finished_at "
                                 "= pg_catalog.now(), updated_at = pg_catalog.now() WHERE id = %d",
                                 m->id));
@@ -1117,6 +1124,8 @@ bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_
     if (strcmp(m->step, "cutover") == 0) {
         add_lock_for_drop(&sql, m);
         strlist_add(&sql, msql_drop_objects(m, true));
+        /* the source's own policy, parked at cutover: the old table is retired */
+        strlist_add(&sql, policy_delete_sql(m, m->old_table));
     } else if (strcmp(m->step, "old_kept") != 0) {
         *err = xasprintf("the migration is %s; finish comes after cutover", m->step);
         return false;
@@ -1150,7 +1159,10 @@ bool mstep_busy_tables(Conn *c, StrList *schemas, StrList *tables, char **err)
     DbResult *r = db_query(c,
                            "SELECT schema, new_table FROM pgstrata.migration WHERE step = 'started'"
                            " UNION ALL SELECT schema, source FROM pgstrata.migration"
-                           " WHERE step = 'started'",
+                           " WHERE step = 'started'"
+                           /* and the old table, with its parked policy, until finish */
+                           " UNION ALL SELECT schema, old_table FROM pgstrata.migration"
+                           " WHERE step = 'cutover'",
                            0, NULL);
     if (!r)
         return fail(c, err, "could not read pgstrata.migration");

@@ -74,8 +74,9 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
 bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_ms,
                   double retry_budget_s, bool *dropped, char **err);
 
-/* Tables a migration before cutover owns (its source and its new tree):
- * maintain leaves them alone until the cutover. */
+/* Tables a migration owns: before cutover its source and its new tree, after
+ * it the old table (with the source's own policy, parked there for a
+ * rollback, until finish). maintain leaves them alone. */
 bool mstep_busy_tables(Conn *c, StrList *schemas, StrList *tables, char **err);
 
 #endif

@@ -80,12 +80,34 @@ writer_wait 5
 mig_ok monthly verify events
 mig_ok monthly cutover events
 daily_tree events 60
+# ---- rollback after cutover: the monthly tree and its policy are back ----
+run "$PGSTRATA" maintain --now "$NOW"
+like "$RUN_OUT" "skipped public\\.events_pgs_old: a migration is re-laying it out" \
+    "monthly: maintain leaves the old tree alone after cutover"
+writer_wait 10
+mig_ok monthly rollback events
+writer_wait 5
+writer_stop
+is "$(rows_differ events truth)" 0 "monthly, rolled back: events equals the truth row for row"
+is "$(q "SELECT relkind FROM pg_class WHERE oid = 'events'::regclass")" p "monthly, rolled back: events is partitioned"
+is "$(q "SELECT string_agg(inhrelid::regclass::text, ' ' ORDER BY inhrelid::regclass::text)
+          FROM pg_inherits WHERE inhparent = 'events'::regclass")" "$monthly" \
+    "monthly, rolled back: ... by its monthly partitions"
+is "$(q "SELECT parent_table || ' ' || part_interval FROM pgstrata.policy")" "events 1 month" \
+    "monthly, rolled back: its monthly policy is back, the only one"
+is "$(mig_step 1)" rolled_back "monthly, rolled back: the migration is rolled back"
+# ---- again, to the end ----
+writer_start events truth "created_at < '2024-04-28'"
+mig_ok monthly start events --column created_at --interval '1 day' --now "$NOW"
+mig_ok monthly backfill events
+mig_ok monthly cutover events
+daily_tree events 60
 is "$(q "SELECT relkind FROM pg_class WHERE oid = 'events_pgs_old'::regclass")" p "monthly: the old tree is events_pgs_old"
 is "$(q "SELECT string_agg(inhrelid::regclass::text, ' ' ORDER BY inhrelid::regclass::text)
           FROM pg_inherits WHERE inhparent = 'events_pgs_old'::regclass")" "$monthly" "monthly: ... with its monthly partitions"
-is "$(q "SELECT part_interval FROM pgstrata.policy WHERE parent_table = 'events'")" "1 day" \
-    "monthly: the policy of events is the daily one"
-is "$(q "SELECT count(*) FROM pgstrata.policy")" 1 "monthly: ... and the only one"
+is "$(q "SELECT string_agg(parent_table || ' ' || part_interval, ', ' ORDER BY parent_table)
+          FROM pgstrata.policy")" "events 1 day, events_pgs_old 1 month" \
+    "monthly: events has the daily policy, the monthly one is parked with the old tree"
 writer_wait 5
 marker 900001 '2024-04-10 10:00+00' 'after cutover'
 is "$(home events 900001)" "events_p20240410 of events" \
@@ -97,11 +119,13 @@ is "$(writer_failed)" 0 "monthly: no write failed" || diag "$(writer_errors)"
 ok "$(($(writer_ok) > 20 ? 0 : 1))" "monthly: the writer made $(writer_ok) transactions"
 is "$(rows_differ events truth)" 0 "monthly: events equals the truth row for row"
 is "$(q "SELECT to_regclass('events_pgs_old') IS NULL")" t "monthly: the old tree is dropped"
+is "$(q "SELECT string_agg(parent_table || ' ' || part_interval, ', ') FROM pgstrata.policy")" \
+    "events 1 day" "monthly: ... with its policy"
 is "$(q "SELECT count(*) FROM pg_class WHERE relname = ANY (string_to_array('$monthly', ' '))")" 0 \
     "monthly: ... and its monthly partitions"
 daily_tree events 60
-is "$(mig_objects 1)" 0 "monthly: no object of the migration is left"
-is "$(mig_step 1)" finished "monthly: the migration is finished"
+is "$(mig_objects 1)$(mig_objects 2)" 00 "monthly: no object of either migration is left"
+is "$(mig_step 2)" finished "monthly: the migration is finished"
 run "$PGSTRATA" maintain --now "$NOW"
 is "$RUN_RC" 0 "monthly: maintain manages the new tree" || diag "$RUN_OUT" "$RUN_ERR"
 q "DROP TABLE events, truth" >/dev/null
