@@ -188,6 +188,8 @@ mig_wait_unlocked
 mig_die fb migrate-cutover:after-commit cutover fb
 status_says fb cutover
 is "$(q "SELECT relkind FROM pg_class WHERE oid = 'fb'::regclass")" p "fb: cutover killed after its commit: fb is the new tree"
+is "$(q "SELECT last_analyze IS NULL FROM pg_stat_user_tables WHERE relid = 'fb'::regclass")" t \
+    "fb: ... not analyzed yet"
 mig_wait_unlocked
 mig_ok fb cutover fb
 like "$RUN_OUT" "was done already; analyzed the new table" "fb: cutover again only analyzes"
