@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 #include "db/backoff.h"
 #include "db/catalog.h"
+#include "db/failpoint.h"
 #include "db/migrate_inspect.h"
 #include "db/migrate_steps.h"
 
@@ -36,7 +37,8 @@ static int lock_timeout_ms(const Cli *cli, int *code)
 }
 
 /* The session for one migration: connected, the table resolved, the
- * migration's advisory lock held. */
+ * migration's advisory lock held (unless only reading: status shows a step
+ * another run is doing). */
 typedef struct Session {
     Conn *c;
     char *schema, *table, *disp;
@@ -50,17 +52,17 @@ static void session_close(Session *s)
     free(s->disp);
 }
 
-static bool session_open(Cli *cli, const char *typed, Session *s, int *code)
+static bool session_open(Cli *cli, const char *typed, bool lock, Session *s, int *code)
 {
     memset(s, 0, sizeof(*s));
     s->c = cli_connect(cli, true, code);
     if (!s->c)
         return false;
     char *err = NULL;
-    bool got = false;
+    bool got = !lock;
     *code = EXIT_FAILED;
     if (!catalog_resolve(s->c, typed, &s->schema, &s->table, &err) ||
-        !mstep_lock(s->c, s->schema, s->table, &got, &err)) {
+        (lock && !mstep_lock(s->c, s->schema, s->table, &got, &err))) {
         cli_error("%s", err);
         free(err);
         return false;
@@ -88,6 +90,29 @@ static bool load_active(Session *s, Migration *m)
         return false;
     }
     return true;
+}
+
+/* Whether the newest migration of the table is in the step this command
+ * leaves it in (a run killed after its commit, or the command run twice):
+ * then there is nothing left to do, and saying so is a success. */
+static bool done_already(const Cli *cli, Session *s, const char *leaves)
+{
+    Migration m;
+    bool found = false, done = false;
+    char *err = NULL;
+    if (!mstep_load(s->c, s->schema, s->table, false, &m, &found, &err)) {
+        free(err); /* load_active, next, reports it */
+        return false;
+    }
+    if (found && strcmp(m.step, leaves) == 0) {
+        done = true;
+        if (!cli->quiet)
+            printf("migration %d of %s is %s already: nothing to do\n", m.id, s->disp,
+                   strcmp(leaves, "finished") == 0 ? "finished" : "rolled back");
+    }
+    if (found)
+        migration_free(&m);
+    return done;
 }
 
 static int do_start(Cli *cli, Session *s)
@@ -205,8 +230,11 @@ static int do_backfill(Cli *cli, Session *s, Migration *m, int lt)
     while (!done && !interrupted()) {
         double b0 = now_s();
         long long copied = 0, applied = 0;
-        if (!mstep_backfill_batch(s->c, m, batch, &copied, &done, &err) ||
-            !mstep_replay(s->c, m, false, 10000, &applied, &err))
+        if (!mstep_backfill_batch(s->c, m, batch, &copied, &done, &err))
+            goto out;
+        /* committed, its captured changes not yet applied */
+        failpoint_reach("migrate-backfill", "after-batch");
+        if (!mstep_replay(s->c, m, false, 10000, &applied, &err))
             goto out;
         copied_now += copied;
         double took = now_s() - b0;
@@ -310,12 +338,18 @@ static int do_cutover(Cli *cli, Session *s, Migration *m, int lt)
     int code = EXIT_FAILED;
     char *err = NULL;
     int attempts = 0;
-    if (strcmp(m->step, "started") != 0 || !m->backfill_done) {
+    /* cutover again after a run killed between its commit and its ANALYZE */
+    bool again = strcmp(m->step, "cutover") == 0;
+    if (!again && (strcmp(m->step, "started") != 0 || !m->backfill_done)) {
         err = xasprintf("cutover comes after a complete backfill; the migration of %s is %s",
                         s->disp, strcmp(m->step, "started") ? m->step : "still backfilling");
     } else if (mstep_cutover(s->c, m, lt, cli->retry_budget_s, &attempts, &err)) {
         code = EXIT_OK;
-        if (!cli->quiet)
+        if (!cli->quiet && again)
+            printf("the cutover of %s was done already; analyzed the new table; next: \"pgstrata "
+                   "migrate finish %s\" (or \"pgstrata migrate rollback %s\")\n",
+                   s->disp, s->disp, s->disp);
+        else if (!cli->quiet)
             printf("cutover of %s done (%d attempt%s): the new partitioned table has the name; "
                    "the old one is %s, and writes are captured back into it until \"pgstrata "
                    "migrate finish %s\" (\"pgstrata migrate rollback %s\" undoes the cutover)\n",
@@ -425,7 +459,7 @@ int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs)
         return EXIT_USAGE;
     Session s;
     int code = EXIT_OK;
-    if (!session_open(cli, args[0], &s, &code)) {
+    if (!session_open(cli, args[0], strcmp(step, "status") != 0, &s, &code)) {
         session_close(&s);
         return code;
     }
@@ -439,11 +473,12 @@ int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs)
             const char *name;
             int (*run)(Cli *, Session *, Migration *, int lock_timeout_ms);
             bool takes_locks;
-        } steps[] = {{"backfill", do_backfill, false},
-                     {"verify", do_verify, false},
-                     {"cutover", do_cutover, true},
-                     {"rollback", do_rollback, true},
-                     {"finish", do_finish, true}};
+            const char *leaves; /* the step it ends the migration in, if it does */
+        } steps[] = {{"backfill", do_backfill, false, NULL},
+                     {"verify", do_verify, false, NULL},
+                     {"cutover", do_cutover, true, NULL},
+                     {"rollback", do_rollback, true, "rolled_back"},
+                     {"finish", do_finish, true, "finished"}};
         size_t i = 0;
         while (strcmp(steps[i].name, step) != 0)
             i++;
@@ -451,11 +486,20 @@ int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs)
         Migration m;
         if (lt < 0) {
             /* code says why */
+        } else if (steps[i].leaves && done_already(cli, &s, steps[i].leaves)) {
+            code = EXIT_OK;
         } else if (!load_active(&s, &m)) {
             code = EXIT_FAILED;
         } else {
             code = steps[i].run(cli, &s, &m, lt);
             migration_free(&m);
+            if (code != EXIT_OK && conn_lost(s.c))
+                /* a terminated session or a server restart: each step's
+                 * transactions are committed or not at all */
+                cli_hint("the connection to the server was lost; what was committed stays: "
+                         "\"pgstrata migrate status %s\" says where the migration is, and "
+                         "\"pgstrata migrate %s %s\" goes on from there",
+                         s.disp, step, s.disp);
         }
     }
     session_close(&s);

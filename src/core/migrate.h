@@ -144,7 +144,21 @@ char *msql_log_table(const Migration *m, bool reverse);
 char *msql_capture_function(const Migration *m, bool reverse);
 /* CREATE TRIGGER on schema.table calling the capture function. */
 char *msql_capture_trigger(const Migration *m, bool reverse, const char *table);
-char *msql_replay_function(const Migration *m, bool reverse);
+/* Where the reverse replay puts the rows of a legacy inheritance set: into
+ * the first child whose condition (its CHECK constraints) they satisfy, the
+ * rest into the parent itself. The parent's own routing trigger cannot do it:
+ * it runs under the parent's temporary name (TG_TABLE_NAME) and pgstrata's
+ * empty search_path. */
+typedef struct ChildRoutes {
+    StrList tables; /* schema-qualified, quoted */
+    StrList when;   /* SQL conditions over the row's columns */
+    StrList keyed;  /* "t" when the child has a unique index on the identity */
+} ChildRoutes;
+
+void child_routes_free(ChildRoutes *r);
+
+/* routes: NULL to insert into the table itself. */
+char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *routes);
 char *msql_backfill_function(const Migration *m);
 /* Drops the log and functions of one direction (the triggers go with the
  * capture function). */

@@ -181,7 +181,77 @@ static void sb_copy_rows(StrBuf *sb, const Migration *m, const char *from, const
     sb_append(sb, " s");
 }
 
-char *msql_replay_function(const Migration *m, bool reverse)
+void child_routes_free(ChildRoutes *r)
+{
+    strlist_free(&r->tables);
+    strlist_free(&r->when);
+    strlist_free(&r->keyed);
+}
+
+/* A batch of the log can hold one of the two log rows of a key-moving update
+ * without the other (max_rows cuts between them, or the second landed in an
+ * earlier page than the first and is read first). Then the copy may hold the
+ * row already where the batch puts it: at the same identity and key when the
+ * backfill copied it after the update; at the same identity when the log row
+ * of the old key, still to come, is the one to delete it (the old table's
+ * unique key is the identity alone). Inserting it again failed, every time,
+ * so the log never drained. The version in the copy stays instead, until the
+ * batch with the other log row replaces it. Only a conflict on that key is
+ * skipped: any other unique index still fails loudly. */
+static void sb_on_conflict(StrBuf *sb, const Migration *m, bool with_key)
+{
+    sb_append(sb, " ON CONFLICT (");
+    bool has_key = false;
+    for (size_t i = 0; i < m->ident.n; i++) {
+        sb_append(sb, i ? ", " : "");
+        sb_ident(sb, m->ident.items[i]);
+        has_key = has_key || strcmp(m->ident.items[i], m->key_column) == 0;
+    }
+    if (with_key && !has_key) {
+        sb_append(sb, ", ");
+        sb_ident(sb, m->key_column);
+    }
+    sb_append(sb, ") DO NOTHING");
+}
+
+/* The copy of the rows into an inheritance set: each into the first child
+ * whose condition it meets, the others into the parent (to). */
+static void sb_copy_rows_routed(StrBuf *sb, const Migration *m, const char *from, const char *to,
+                                const ChildRoutes *routes)
+{
+    sb_append(sb, "WITH r AS (SELECT ");
+    sb_column_list(sb, m, "s");
+    sb_append(sb, ", CASE");
+    for (size_t i = 0; i < routes->tables.n; i++)
+        sb_printf(sb, " WHEN %s THEN %zu", routes->when.items[i], i + 1);
+    sb_append(sb, " ELSE 0 END AS pgstrata_child FROM ");
+    sb_qualified(sb, m->schema, from);
+    sb_append(sb, " s WHERE ");
+    sb_ident_tuple(sb, m, "s");
+    sb_append(sb, " IN (");
+    sb_unnest_ident(sb, m);
+    sb_append(sb, "))");
+    for (size_t i = 0; i <= routes->tables.n; i++) {
+        if (i < routes->tables.n)
+            sb_printf(sb, ", i%zu AS (INSERT INTO %s (", i + 1, routes->tables.items[i]);
+        else {
+            sb_append(sb, "\nINSERT INTO ");
+            sb_qualified(sb, m->schema, to);
+            sb_append(sb, " (");
+        }
+        sb_column_list(sb, m, NULL);
+        sb_append(sb, ") OVERRIDING SYSTEM VALUE SELECT ");
+        sb_column_list(sb, m, "r");
+        sb_printf(sb, " FROM r WHERE r.pgstrata_child = %zu", i < routes->tables.n ? i + 1 : 0);
+        /* a child without a unique index on the identity has no conflict to skip */
+        if (i == routes->tables.n || strcmp(routes->keyed.items[i], "t") == 0)
+            sb_on_conflict(sb, m, false);
+        if (i < routes->tables.n)
+            sb_putc(sb, ')');
+    }
+}
+
+char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *routes)
 {
     const char *from, *to;
     direction(m, reverse, &from, &to);
@@ -226,12 +296,20 @@ char *msql_replay_function(const Migration *m, bool reverse)
     sb_ident(&sb, m->key_column);
     sb_append(&sb, " = x.k;\n");
     /* and what those rows are now */
-    sb_copy_rows(&sb, m, from, to);
-    sb_append(&sb, " WHERE ");
-    sb_ident_tuple(&sb, m, "s");
-    sb_append(&sb, " IN (");
-    sb_unnest_ident(&sb, m);
-    sb_append(&sb, ");\nRETURN pg_catalog.cardinality(ak);\nEND\n" BODY_TAG);
+    if (routes && routes->tables.n) {
+        sb_copy_rows_routed(&sb, m, from, to, routes);
+    } else {
+        sb_copy_rows(&sb, m, from, to);
+        sb_append(&sb, " WHERE ");
+        sb_ident_tuple(&sb, m, "s");
+        sb_append(&sb, " IN (");
+        sb_unnest_ident(&sb, m);
+        sb_putc(&sb, ')');
+        /* forward the new tree's primary key is the identity and the key;
+         * backward the old table's is the identity */
+        sb_on_conflict(&sb, m, !reverse);
+    }
+    sb_append(&sb, ";\nRETURN pg_catalog.cardinality(ak);\nEND\n" BODY_TAG);
     free(fn);
     free(log);
     return sb.data;

@@ -390,6 +390,15 @@ void db_clear(DbResult *r)
     free(r);
 }
 
+bool conn_lost(Conn *c)
+{
+    /* libpq can report the server's going away (an immediate shutdown) as an
+     * error while the connection still looks fine */
+    if (PQstatus(c->pg) == CONNECTION_OK && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        PQclear(PQexec(c->pg, "SELECT 1"));
+    return PQstatus(c->pg) == CONNECTION_BAD;
+}
+
 const char *conn_error(const Conn *c)
 {
     return c->err ? c->err : "";

@@ -60,6 +60,9 @@ const char *conn_error(const Conn *c);
 const char *conn_error_state(const Conn *c);
 const char *conn_error_detail(const Conn *c);
 const char *conn_error_hint(const Conn *c);
+/* Whether the connection is gone (the server ended the session, or went
+ * away): after a failure, when libpq does not know yet, a trivial query asks. */
+bool conn_lost(Conn *c);
 /* 55P03 lock_not_available, 40P01 deadlock, 40001 serialization failure. */
 bool conn_error_is_retryable(const Conn *c);
 

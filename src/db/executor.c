@@ -11,24 +11,9 @@
 #include "core/strbuf.h"
 #include "db/backoff.h"
 #include "db/catalog.h"
+#include "db/failpoint.h"
 
 typedef enum Outcome { OUT_OK, OUT_FAILED, OUT_SKIPPED } Outcome;
-
-/* PGSTRATA_FAILPOINT=kind:phase makes the process die at that point, as a
- * crash would: the crash-recovery tests use it. */
-static void failpoint(const Action *a, const char *phase)
-{
-    const char *fp = getenv("PGSTRATA_FAILPOINT");
-    if (!fp)
-        return;
-    char want[64];
-    snprintf(want, sizeof(want), "%s:%s", action_kind_name(a->kind), phase);
-    if (strcmp(fp, want) != 0)
-        return;
-    fprintf(stderr, "pgstrata: failpoint %s reached, exiting as if killed\n", want);
-    fflush(NULL);
-    _exit(99);
-}
 
 static char *error_text(Conn *c)
 {
@@ -162,7 +147,7 @@ static bool attempt_main(Conn *c, const Step *st, int attempt)
         }
         if (!ok)
             return false;
-        failpoint(a, "after-sql");
+        failpoint_reach(action_kind_name(a->kind), "after-sql");
         char *dur = ms_sql(clock_ms() - st->start_ms);
         StrList book = {NULL, 0};
         for (size_t i = 0; i < a->book_sql.n; i++)
@@ -194,7 +179,7 @@ static bool attempt_main(Conn *c, const Step *st, int attempt)
     if (ok) {
         if (carry)
             deferred_clear();
-        failpoint(a, "after-commit");
+        failpoint_reach(action_kind_name(a->kind), "after-commit");
     } else if (carry) {
         /* what the earlier step did stays recorded whatever happens to this one */
         deferred_flush(c);
@@ -213,7 +198,7 @@ static bool pipe_sink(void *arg, const char *buf, size_t len)
     Pipe *p = arg;
     p->bytes += len;
     if (p->bytes > 0 && p->bytes == len)
-        failpoint(p->a, "mid-copy");
+        failpoint_reach(action_kind_name(p->a->kind), "mid-copy");
     return fwrite(buf, 1, len, p->f) == len;
 }
 

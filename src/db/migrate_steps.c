@@ -9,19 +9,13 @@
 #include "core/strbuf.h"
 #include "db/backoff.h"
 #include "db/executor.h"
+#include "db/failpoint.h"
 #include "db/policy_store.h"
 
 static bool fail(Conn *c, char **err, const char *what)
 {
     *err = xasprintf("%s: %s", what, conn_error(c));
     return false;
-}
-
-/* Runs statements as one transaction, in one round trip. */
-static bool run_transaction(Conn *c, const StrList *sql)
-{
-    const StrList *lists[] = {sql};
-    return exec_transaction(c, lists, 1);
 }
 
 /* Retries a transaction that failed on a lock (lock_timeout) with backoff
@@ -351,6 +345,7 @@ static bool start_txn(Conn *c, void *arg, char **err)
         db_exec(c, "ROLLBACK");
         return false;
     }
+    failpoint_reach("migrate-start", "after-tree");
     for (size_t i = 0; ok && i < a->triggers->n; i++)
         ok = db_exec(c, a->triggers->items[i]);
     ok = ok && db_exec(c, "COMMIT");
@@ -450,7 +445,7 @@ bool mstep_start(Conn *c, const Policy *p, const MigrateInspection *ins, int loc
     if (ok) {
         strlist_add(&sql, msql_log_table(m, false));
         strlist_add(&sql, msql_capture_function(m, false));
-        strlist_add(&sql, msql_replay_function(m, false));
+        strlist_add(&sql, msql_replay_function(m, false, NULL));
         strlist_add(&sql, msql_backfill_function(m));
         StrBuf row;
         sb_init(&row);
@@ -484,6 +479,8 @@ bool mstep_start(Conn *c, const Policy *p, const MigrateInspection *ins, int loc
         np.table = xstrdup(m->new_table);
         StartArgs a = {&sql, &np, &triggers};
         ok = with_retries(c, lock_timeout_ms, retry_budget_s, start_txn, &a, NULL, err);
+        if (ok)
+            failpoint_reach("migrate-start", "after-commit");
         policy_free(&np);
         strlist_free(&triggers);
     }
@@ -631,6 +628,7 @@ bool mstep_verify(Conn *c, const Migration *m, VerifyResult *out, char **err)
     bool ok = f != NULL;
     if (!ok)
         fail(c, err, "the check failed");
+    failpoint_reach("migrate-verify", "in-check");
     db_exec(c, ok ? "COMMIT" : "ROLLBACK");
     if (ok) {
         out->in_flight = db_get_ll(f, 0, 0, 0);
@@ -751,17 +749,17 @@ static bool carry_over_sql(Conn *c, const Migration *m, const char *from_table, 
     return true;
 }
 
-/* Sequences: a serial column's sequence is owned by the table that has the
- * name; an identity column's sequence of the table taking the name continues
- * from the other's. */
+/* Sequences: a serial column's sequence is owned by the table that takes the
+ * name; an identity column's sequence of that table continues from the
+ * other's. The statements name to_table by the name it has before the swap. */
 static bool sequence_sql(Conn *c, const Migration *m, const char *from_table, const char *to_table,
-                         StrList *after, char **err)
+                         StrList *out, char **err)
 {
     StrBuf a, b;
     sb_init(&a);
     sb_init(&b);
     sb_qualified(&a, m->schema, from_table);
-    sb_qualified(&b, m->schema, m->source);
+    sb_qualified(&b, m->schema, to_table);
     const char *params[] = {a.data, b.data};
     DbResult *r = db_query(
         c,
@@ -781,11 +779,10 @@ static bool sequence_sql(Conn *c, const Migration *m, const char *from_table, co
         2, params);
     sb_free(&a);
     sb_free(&b);
-    (void)to_table;
     if (!r)
         return fail(c, err, "could not read the sequences");
     for (int i = 0; i < db_rows(r); i++)
-        strlist_add(after, xstrdup(db_get(r, i, 0)));
+        strlist_add(out, xstrdup(db_get(r, i, 0)));
     db_clear(r);
     return true;
 }
@@ -801,45 +798,123 @@ static void add_rename(StrList *l, const char *schema, const char *from, const c
     strlist_add(l, sb.data);
 }
 
-static void add_lock(StrList *l, const char *schema, const char *table)
+/* LOCK TABLE locks the table, then its partitions or children: the order
+ * the application's writes take them in. */
+static void add_lock(StrList *l, const char *schema, const char *table, const char *mode)
 {
     StrBuf sb;
     sb_init(&sb);
-    /* writes wait, reads go on */
     sb_append(&sb, "LOCK TABLE ");
     sb_qualified(&sb, schema, table);
-    sb_append(&sb, " IN EXCLUSIVE MODE");
+    sb_printf(&sb, " IN %s MODE", mode);
     strlist_add(l, sb.data);
 }
 
-static char *delete_policy_sql(const char *schema, const char *table)
+/* Dropping a capture function drops its triggers, and dropping a trigger
+ * takes ACCESS EXCLUSIVE on its table; on a partitioned table or an
+ * inheritance parent the triggers of the partitions or children are reached
+ * in no particular order, so a write holding one partition and waiting for
+ * another deadlocks with the drop (which then times out on every retry under
+ * a steady writer). Locking the table first makes the drop take its locks in
+ * the writers' order. */
+static void add_lock_for_drop(StrList *l, const Migration *m)
+{
+    add_lock(l, m->schema, m->source, "ACCESS EXCLUSIVE");
+}
+
+/* The children of an inheritance source, each with its CHECK constraints as
+ * one condition, for the reverse replay (see ChildRoutes). */
+static bool child_routes(Conn *c, const Migration *m, ChildRoutes *out, char **err)
 {
     StrBuf sb;
     sb_init(&sb);
-    sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
-    sb_literal(&sb, schema);
-    sb_append(&sb, " AND parent_table = ");
-    sb_literal(&sb, table);
-    return sb.data;
+    sb_qualified(&sb, m->schema, m->source);
+    char *ident = db_text_array((const char *const *)m->ident.items, m->ident.n);
+    const char *params[] = {sb.data, ident};
+    DbResult *r = db_query(
+        c,
+        "SELECT i.inhrelid::pg_catalog.regclass::text, COALESCE((SELECT"
+        " pg_catalog.string_agg('(' || pg_catalog.pg_get_expr(co.conbin, co.conrelid) ||"
+        " ') IS NOT FALSE', ' AND ' ORDER BY co.conname) FROM pg_catalog.pg_constraint co"
+        " WHERE co.conrelid = i.inhrelid AND co.contype = 'c'), 'true'),"
+        /* a unique index on the identity's columns alone */
+        " EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indrelid = i.inhrelid AND"
+        " x.indisunique AND x.indpred IS NULL AND x.indexprs IS NULL AND x.indnatts ="
+        " x.indnkeyatts AND (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attname)"
+        " FROM pg_catalog.pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum = ANY"
+        " (x.indkey)) = (SELECT pg_catalog.array_agg(n ORDER BY n) FROM pg_catalog.unnest("
+        "$2::text[]) n)) FROM pg_catalog.pg_inherits i WHERE i.inhparent ="
+        " $1::pg_catalog.regclass ORDER BY i.inhseqno, 1",
+        2, params);
+    sb_free(&sb);
+    free(ident);
+    if (!r)
+        return fail(c, err, "could not read the child tables");
+    for (int i = 0; i < db_rows(r); i++) {
+        strlist_add(&out->tables, xstrdup(db_get(r, i, 0)));
+        strlist_add(&out->when, xstrdup(db_get(r, i, 1)));
+        strlist_add(&out->keyed, xstrdup(db_get_bool(r, i, 2) ? "t" : "f"));
+    }
+    db_clear(r);
+    return true;
 }
 
-static char *rename_policy_sql(const char *schema, const char *from, const char *to)
+/* A policy following a table's name, or going with the table. */
+static char *policy_rename_sql(const Migration *m, const char *from, const char *to)
 {
     StrBuf sb;
     sb_init(&sb);
     sb_append(&sb, "UPDATE pgstrata.policy SET parent_table = ");
     sb_literal(&sb, to);
-    sb_append(&sb, " WHERE parent_schema = ");
-    sb_literal(&sb, schema);
+    sb_append(&sb, ", updated_at = pg_catalog.now() WHERE parent_schema = ");
+    sb_literal(&sb, m->schema);
     sb_append(&sb, " AND parent_table = ");
     sb_literal(&sb, from);
     return sb.data;
 }
 
+static char *policy_delete_sql(const Migration *m, const char *table)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "DELETE FROM pgstrata.policy WHERE parent_schema = ");
+    sb_literal(&sb, m->schema);
+    sb_append(&sb, " AND parent_table = ");
+    sb_literal(&sb, table);
+    return sb.data;
+}
+
 typedef struct SwapArgs {
     Migration *m;
-    bool back; /* rollback after cutover */
+    bool back;           /* rollback after cutover */
+    int lock_timeout_ms; /* the table's; the sequences get less (sequences_now) */
 } SwapArgs;
+
+/* The longest a swap waits for a sequence it changes. */
+#define SEQUENCE_LOCK_TIMEOUT_MS 50
+
+/* Moves the sequences over, first thing under the table's lock. ALTER
+ * SEQUENCE waits for every transaction that drew a value (nextval holds the
+ * sequence until commit); one that did so before writing the table is queued
+ * behind our lock, and waiting for it is a deadlock that the server breaks by
+ * failing one of the two, often the application's transaction. A short wait
+ * instead: when the sequence is busy the attempt fails (lock_not_available),
+ * the table is let go, and with_retries tries again. */
+static bool sequences_now(Conn *c, const SwapArgs *sa, const char *other, char **err)
+{
+    StrList seq = {NULL, 0};
+    if (!sequence_sql(c, sa->m, sa->m->source, other, &seq, err))
+        return false;
+    char set[64];
+    snprintf(set, sizeof(set), "SET LOCAL lock_timeout = %d", SEQUENCE_LOCK_TIMEOUT_MS);
+    bool ok = seq.n == 0 || db_exec(c, set);
+    for (size_t i = 0; ok && i < seq.n; i++)
+        ok = db_exec(c, seq.items[i]);
+    snprintf(set, sizeof(set), "SET LOCAL lock_timeout = %d", sa->lock_timeout_ms);
+    ok = ok && (seq.n == 0 || db_exec(c, set));
+    strlist_free(&seq);
+    return ok || fail(c, err, "could not move the sequences over");
+}
 
 /* One attempt at the swap, in one transaction. */
 static bool swap_txn(Conn *c, void *arg, char **err)
@@ -847,11 +922,18 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     SwapArgs *sa = arg;
     Migration *m = sa->m;
     bool back = sa->back;
-    /* forward: the source keeps writes paused while the log drains; back: the new tree */
+    const char *fp = back ? "migrate-rollback" : "migrate-cutover";
+    /* The table with the name (forward the source, back the new tree) is
+     * locked for the whole swap, ACCESS EXCLUSIVE from the start: the renames
+     * and the trigger drops need it, and a transaction holding EXCLUSIVE (writes
+     * wait, reads go on) that then asks for ACCESS EXCLUSIVE deadlocks with
+     * every application transaction that read the table and is about to write
+     * it; the server fails those at once. The locked part is short: the log was
+     * drained before. */
     if (!db_exec_script(c, "BEGIN; SET LOCAL client_min_messages = warning"))
         return fail(c, err, "could not begin");
     StrList lock = {NULL, 0};
-    add_lock(&lock, m->schema, m->source);
+    add_lock(&lock, m->schema, m->source, "ACCESS EXCLUSIVE");
     bool ok = db_exec(c, lock.items[0]);
     strlist_free(&lock);
     if (!ok) {
@@ -859,13 +941,15 @@ static bool swap_txn(Conn *c, void *arg, char **err)
         db_exec(c, "ROLLBACK");
         return false;
     }
+    failpoint_reach(fp, "after-lock");
     long long applied = 0;
     StrList before = {NULL, 0}, after = {NULL, 0};
     const char *other = back ? m->old_table : m->new_table;
-    ok = mstep_replay(c, m, back, 0, &applied, err) &&
+    ChildRoutes routes = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
+    ok = sequences_now(c, sa, other, err) && mstep_replay(c, m, back, 0, &applied, err) &&
          carry_over_sql(c, m, m->source, !back && m->kind == SOURCE_INHERITANCE, &before, &after,
                         err) &&
-         sequence_sql(c, m, m->source, other, &after, err);
+         (back || m->kind != SOURCE_INHERITANCE || child_routes(c, m, &routes, err));
     StrList sql = {NULL, 0};
     if (ok) {
         for (size_t i = 0; i < before.n; i++)
@@ -883,19 +967,19 @@ static bool swap_txn(Conn *c, void *arg, char **err)
             /* capture in reverse, so a rollback loses nothing written from now on */
             strlist_add(&sql, msql_log_table(m, true));
             strlist_add(&sql, msql_capture_function(m, true));
-            strlist_add(&sql, msql_replay_function(m, true));
+            strlist_add(&sql, msql_replay_function(m, true, &routes));
             strlist_add(&sql, msql_capture_trigger(m, true, m->source));
-            /* the policies follow the names: the source's (if any) is parked
-             * with the old table, for a rollback to give back */
-            strlist_add(&sql, rename_policy_sql(m->schema, m->source, m->old_table));
-            strlist_add(&sql, rename_policy_sql(m->schema, m->new_table, m->source));
+            /* the policy follows the name; the source's own (a managed
+             * partitioned source) is parked with the old table, for a rollback */
+            strlist_add(&sql, policy_rename_sql(m, m->source, m->old_table));
+            strlist_add(&sql, policy_rename_sql(m, m->new_table, m->source));
             sb_printf(&sb,
                       "UPDATE pgstrata.migration SET step = 'cutover', cutover_at ="
                       " pg_catalog.now(), updated_at = pg_catalog.now() WHERE id = %d",
                       m->id);
         } else {
-            strlist_add(&sql, delete_policy_sql(m->schema, m->source));
-            strlist_add(&sql, rename_policy_sql(m->schema, m->old_table, m->source));
+            strlist_add(&sql, policy_delete_sql(m, m->source));
+            strlist_add(&sql, policy_rename_sql(m, m->old_table, m->source));
             sb_append(&sb, "DROP TABLE ");
             sb_qualified(&sb, m->schema, m->new_table);
             strlist_add(&sql, sb_steal(&sb));
@@ -911,7 +995,10 @@ static bool swap_txn(Conn *c, void *arg, char **err)
     }
     strlist_free(&before);
     strlist_free(&after);
+    child_routes_free(&routes);
     strlist_free(&sql);
+    if (ok)
+        failpoint_reach(fp, "after-swap");
     if (ok && !db_exec(c, "COMMIT"))
         ok = fail(c, err, "could not commit");
     if (!ok)
@@ -932,14 +1019,19 @@ bool mstep_drain(Conn *c, const Migration *m, bool reverse, char **err)
 bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budget_s, int *attempts,
                    char **err)
 {
-    /* outside the lock first, so the locked part is short */
-    if (!mstep_drain(c, m, false, err))
-        return false;
-    SwapArgs sa = {m, false};
-    if (!with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, attempts, err))
-        return false;
-    free(m->step);
-    m->step = xstrdup("cutover");
+    /* already swapped (a run killed after its commit): only the ANALYZE is left */
+    if (strcmp(m->step, "cutover") != 0) {
+        /* outside the lock first, so the locked part is short */
+        if (!mstep_drain(c, m, false, err))
+            return false;
+        failpoint_reach("migrate-cutover", "after-drain");
+        SwapArgs sa = {m, false, lock_timeout_ms};
+        if (!with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, attempts, err))
+            return false;
+        failpoint_reach("migrate-cutover", "after-commit");
+        free(m->step);
+        m->step = xstrdup("cutover");
+    }
     StrBuf sb;
     sb_init(&sb);
     sb_append(&sb, "ANALYZE ");
@@ -952,13 +1044,27 @@ bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budg
 
 typedef struct DropArgs {
     StrList *sql;
+    const char *step; /* for its failpoint */
 } DropArgs;
 
 static bool drop_txn(Conn *c, void *arg, char **err)
 {
     DropArgs *d = arg;
-    if (!run_transaction(c, d->sql))
-        return fail(c, err, "could not drop");
+    StrBuf sb;
+    sb_init(&sb);
+    /* no NOTICE of the triggers the capture function's CASCADE takes along */
+    sb_append(&sb, "BEGIN;\nSET LOCAL client_min_messages = warning;\n");
+    for (size_t i = 0; i < d->sql->n; i++)
+        sb_printf(&sb, "%s;\n", d->sql->items[i]);
+    bool ok = db_exec_script(c, sb.data);
+    sb_free(&sb);
+    if (ok) /* done and not committed: what a kill here leaves */
+        failpoint_reach(d->step, "after-drop");
+    if (!ok || !db_exec(c, "COMMIT")) {
+        fail(c, err, "could not drop");
+        db_exec(c, "ROLLBACK");
+        return false;
+    }
     return true;
 }
 
@@ -988,7 +1094,8 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
     if (strcmp(m->step, "cutover") == 0) {
         if (!mstep_drain(c, m, true, err))
             return false;
-        SwapArgs sa = {m, true};
+        failpoint_reach("migrate-rollback", "after-drain");
+        SwapArgs sa = {m, true, lock_timeout_ms};
         return with_retries(c, lock_timeout_ms, retry_budget_s, swap_txn, &sa, NULL, err);
     }
     if (strcmp(m->step, "started") != 0) {
@@ -996,13 +1103,14 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
         return false;
     }
     StrList sql = {NULL, 0};
+    add_lock_for_drop(&sql, m);
     strlist_add(&sql, msql_drop_objects(m, false)); /* the triggers go with their function */
     add_drop_tree(c, m, m->new_table, &sql);
-    strlist_add(&sql, delete_policy_sql(m->schema, m->new_table));
+    strlist_add(&sql, policy_delete_sql(m, m->new_table));
     strlist_add(&sql, xasprintf("UPDATE pgstrata.migration SET step = 'rolled_back', finished_at "
                                 "= pg_catalog.now(), updated_at = pg_catalog.now() WHERE id = %d",
                                 m->id));
-    DropArgs d = {&sql};
+    DropArgs d = {&sql, "migrate-rollback"};
     bool ok = with_retries(c, lock_timeout_ms, retry_budget_s, drop_txn, &d, NULL, err);
     strlist_free(&sql);
     return ok;
@@ -1014,9 +1122,10 @@ bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_
     *dropped = false;
     StrList sql = {NULL, 0};
     if (strcmp(m->step, "cutover") == 0) {
+        add_lock_for_drop(&sql, m);
         strlist_add(&sql, msql_drop_objects(m, true));
-        /* the old table is no longer maintained, whether dropped now or kept a while */
-        strlist_add(&sql, delete_policy_sql(m->schema, m->old_table));
+        /* the source's own policy, parked at cutover: the old table is retired */
+        strlist_add(&sql, policy_delete_sql(m, m->old_table));
     } else if (strcmp(m->step, "old_kept") != 0) {
         *err = xasprintf("the migration is %s; finish comes after cutover", m->step);
         return false;
@@ -1036,8 +1145,10 @@ bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_
                                     "%d",
                                     m->id));
     }
-    DropArgs d = {&sql};
+    DropArgs d = {&sql, "migrate-finish"};
     bool ok = with_retries(c, lock_timeout_ms, retry_budget_s, drop_txn, &d, NULL, err);
+    if (ok)
+        failpoint_reach("migrate-finish", "after-commit");
     strlist_free(&sql);
     *dropped = ok && !keep_old;
     return ok;

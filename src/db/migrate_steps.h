@@ -58,9 +58,10 @@ typedef struct VerifyResult {
 void verify_result_free(VerifyResult *v);
 bool mstep_verify(Conn *c, const Migration *m, VerifyResult *out, char **err);
 
-/* Takes the source's lock briefly (writes pause, reads go on), applies the
+/* Takes the source's lock briefly (ACCESS EXCLUSIVE), applies the
  * last changes, swaps the names, carries over what depends on the table,
- * and starts capturing in reverse. Retries with backoff within the budget. */
+ * and starts capturing in reverse. Retries with backoff within the budget.
+ * Then ANALYZEs the new parent; that alone when the swap is done already. */
 bool mstep_cutover(Conn *c, Migration *m, int lock_timeout_ms, double retry_budget_s, int *attempts,
                    char **err);
 

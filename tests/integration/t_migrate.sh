@@ -6,42 +6,13 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
+# shellcheck source=tests/lib/writer.sh
+source "$(dirname "$0")/../lib/writer.sh"
 
-WRITER_PID=""
 # shellcheck disable=SC2317 # called by the EXIT trap in assert.sh
 teardown() {
-    stop_writer
+    writer_stop
     return 0
-}
-
-# A writer: one transaction at a time with an insert, an update that moves a row
-# to another day, and a delete, until told to stop.
-start_writer() {
-    rm -f "$TEST_TMPDIR/stop"
-    (
-        while [[ ! -f "$TEST_TMPDIR/stop" ]]; do
-            psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN;
-                INSERT INTO events (created_at, payload)
-                  VALUES ('2024-03-01'::timestamptz + random() * interval '59 days', 'new');
-                UPDATE events SET payload = 'moved', created_at = created_at + interval '1 day'
-                 WHERE id = (SELECT floor(random() * 20000)::bigint + 1)
-                   AND created_at < '2024-04-28';
-                DELETE FROM events WHERE id = (SELECT floor(random() * 20000)::bigint + 1);
-                COMMIT;" >/dev/null 2>>"$TEST_TMPDIR/writer.err" || echo fail >>"$TEST_TMPDIR/writer.fail"
-        done
-    ) &
-    WRITER_PID=$!
-}
-stop_writer() {
-    [[ -n "$WRITER_PID" ]] || return 0
-    touch "$TEST_TMPDIR/stop"
-    wait "$WRITER_PID" 2>/dev/null
-    WRITER_PID=""
-}
-# rows of A not in B plus rows of B not in A
-differ() {
-    q "SELECT (SELECT count(*) FROM (TABLE $1 EXCEPT ALL TABLE $2) a)
-            + (SELECT count(*) FROM (TABLE $2 EXCEPT ALL TABLE $1) b)"
 }
 
 run "$PGSTRATA" init -q
@@ -75,7 +46,8 @@ is "$(q "SELECT count(*) FROM pg_class WHERE relname LIKE 'events\\_pgs%'")" 0 "
 is "$(q "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass")" 0 "... installed no trigger"
 
 # ---- start --------------------------------------------------------------------------
-start_writer
+truth_copy events truth
+writer_start events truth "created_at < '2024-04-28'"
 run "$PGSTRATA" migrate start events --column created_at --interval '1 day' \
     --retention '40 days' --accept unique-scope --now '2024-04-29'
 is "$RUN_RC" 0 "start exits 0" || diag "$RUN_OUT" "$RUN_ERR"
@@ -136,20 +108,16 @@ is "$(q "SELECT d.refobjid::regclass FROM pg_depend d WHERE d.objid = 'events_id
           AND d.deptype = 'a'")" events "the id sequence belongs to the new table"
 is "$(q "SELECT has_table_privilege('public', 'events', 'SELECT')")" t "the grant was carried over"
 is "$(q "SELECT parent_table FROM pgstrata.policy")" events "the policy has the table's name"
-sleep 1
-stop_writer
-is "$(cat "$TEST_TMPDIR/writer.fail" 2>/dev/null | wc -l)" 0 "no write failed during the migration" ||
-    diag "$(cat "$TEST_TMPDIR/writer.err")"
 
-# ---- rollback after cutover: nothing written since is lost ------------------------------
-start_writer
-sleep 1
-stop_writer
-q "CREATE TABLE snapshot AS TABLE events" >/dev/null
+# ---- rollback after cutover, the writer running: nothing written since is lost ----------
+writer_wait 20
 run "$PGSTRATA" migrate rollback events
 is "$RUN_RC" 0 "rollback after cutover exits 0" || diag "$RUN_OUT" "$RUN_ERR"
+writer_wait 5
+writer_stop
+is "$(writer_failed)" 0 "no write failed during the migration and its rollback" || diag "$(writer_errors)"
 is "$(q "SELECT relkind FROM pg_class WHERE oid = 'events'::regclass")" r "events is the plain table again"
-is "$(differ events snapshot)" 0 "the restored table holds exactly the rows written through the new one"
+is "$(rows_differ events truth)" 0 "the restored table holds exactly the rows written, through either table"
 is "$(q "SELECT count(*) FROM pg_class WHERE relname LIKE 'events\\_pgs%'")" 0 "the new tree is gone"
 is "$(q "SELECT count(*) FROM pg_proc WHERE proname LIKE 'm1\\_%'")" 0 "the migration's functions are gone"
 is "$(q "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal")" 0 \
@@ -157,22 +125,22 @@ is "$(q "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND 
 is "$(q "SELECT step FROM pgstrata.migration WHERE id = 1")" rolled_back "the migration is rolled back"
 
 # ---- again, to the end --------------------------------------------------------------------
-start_writer
+writer_start events truth "created_at < '2024-04-28'"
 run "$PGSTRATA" migrate start events --column created_at --interval '1 day' --accept unique-scope
 is "$RUN_RC" 0 "start again" || diag "$RUN_ERR"
 run "$PGSTRATA" migrate backfill events
 is "$RUN_RC" 0 "backfill again"
 run "$PGSTRATA" migrate cutover events
 is "$RUN_RC" 0 "cutover again" || diag "$RUN_ERR"
-stop_writer
 run "$PGSTRATA" migrate status events --json
 is "$RUN_RC" 0 "status --json"
 like "$RUN_OUT" '"step":[[:space:]]*"cutover"' "status says cutover"
-q "DROP TABLE snapshot; CREATE TABLE snapshot AS TABLE events" >/dev/null
 run "$PGSTRATA" migrate finish events
 is "$RUN_RC" 0 "finish exits 0" || diag "$RUN_ERR"
+writer_stop
+is "$(writer_failed)" 0 "no write failed the second time" || diag "$(writer_errors)"
 is "$(q "SELECT to_regclass('events_pgs_old') IS NULL")" t "the old table is dropped"
-is "$(differ events snapshot)" 0 "the new table is untouched by finish"
+is "$(rows_differ events truth)" 0 "the new table holds exactly the rows written"
 is "$(q "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal")" 0 \
     "no capture trigger is left"
 is "$(q "SELECT step FROM pgstrata.migration ORDER BY id DESC LIMIT 1")" finished "the migration is finished"

@@ -6,6 +6,7 @@
 #   trap 'pgcluster_stop "$dir"' EXIT
 #   pgcluster_start "$dir" [PORT]        # initdb + start; exports PGHOST PGPORT PGUSER PGDATABASE
 #   ...
+#   pgcluster_restart "$dir" [MODE]      # pg_ctl restart -m MODE (fast, or immediate: a crash)
 #   pgcluster_stop "$dir"                # stop (fast) and remove the dir
 #
 # Layout of DIR: DIR/data (PGDATA), DIR/.s.PGSQL.PORT (the only socket: no TCP),
@@ -212,6 +213,19 @@ EOF
         return 1
     fi
     return 0
+}
+
+# Restart the cluster in DIR: MODE fast (default; sessions are ended cleanly) or
+# immediate (as a crash would: the server recovers from its WAL on start).
+pgcluster_restart() {
+    local dir=${1:?usage: pgcluster_restart DIR [MODE]} mode=${2:-fast} bindir
+    bindir=$(pgcluster_bindir) || return 1
+    if ! _pgcluster_as_owner "$dir" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log/postgres.log" \
+        -m "$mode" -w -t 60 -s restart; then
+        _pgcluster_err "server in $dir failed to restart"
+        pgcluster_log_tail "$dir" 40
+        return 1
+    fi
 }
 
 # Stop the cluster in DIR (fast, then immediate) and remove DIR. Safe to call
