@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # migrate, the source kinds other than a plain table (t_migrate.sh): a
-# declarative monthly tree re-laid out daily, and a legacy inheritance set as
+# declarative monthly tree re-laid out daily (rolled back after cutover, then
+# finished), a daily tree re-laid out monthly, and a legacy inheritance set as
 # in seed 003 (parent, monthly children with CHECKs, a BEFORE INSERT trigger
 # routing by TG_TABLE_NAME) replaced by a declarative daily tree; the latter
 # also rolled back after its cutover, then migrated again and finished with
@@ -129,6 +130,34 @@ is "$(mig_objects 1)$(mig_objects 2)" 00 "monthly: no object of either migration
 is "$(mig_step 2)" finished "monthly: the migration is finished"
 run "$PGSTRATA" maintain --now "$NOW"
 is "$RUN_RC" 0 "monthly: maintain manages the new tree" || diag "$RUN_OUT" "$RUN_ERR"
+q "DROP TABLE events, truth" >/dev/null
+q "DELETE FROM pgstrata.policy" >/dev/null
+
+# ==== a declarative daily tree, re-laid out monthly ====================================
+q "CREATE TABLE events (id bigserial, created_at timestamptz NOT NULL, payload text,
+                        PRIMARY KEY (id, created_at)) PARTITION BY RANGE (created_at)" >/dev/null
+run "$PGSTRATA" create events --column created_at --interval '1 day' --start '2024-03-01' --now "$NOW" -q
+is "$RUN_RC" 0 "daily: pgstrata create" || diag "$RUN_ERR"
+q "$ROWS; ANALYZE events" >/dev/null
+truth_copy events truth
+writer_start events truth "created_at < '2024-04-28'"
+mig_ok daily start events --column created_at --interval '1 month' --now "$NOW"
+mig_ok daily backfill events --batch-rows 700
+writer_wait 5
+mig_ok daily verify events
+mig_ok daily cutover events
+is "$(q "SELECT count(*) FROM $(parts_of events) WHERE date_trunc('month', lo::timestamptz) <> lo::timestamptz
+          OR hi::timestamptz <> lo::timestamptz + interval '1 month'")" 0 "daily: every partition of events is one month"
+ok "$(($(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass") >= 2 ? 0 : 1))" \
+    "daily: ... and they cover March and April at least"
+is "$(q "SELECT parent_table || ' ' || part_interval FROM pgstrata.policy WHERE parent_table = 'events'")" \
+    "events 1 month" "daily: events has the monthly policy"
+writer_wait 5
+mig_ok daily finish events
+writer_stop
+is "$(writer_failed)" 0 "daily: no write failed" || diag "$(writer_errors)"
+is "$(rows_differ events truth)" 0 "daily: events equals the truth row for row"
+is "$(q "SELECT to_regclass('events_pgs_old') IS NULL")" t "daily: the old daily tree is dropped"
 q "DROP TABLE events, truth" >/dev/null
 q "DELETE FROM pgstrata.policy" >/dev/null
 
