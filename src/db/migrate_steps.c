@@ -521,6 +521,24 @@ bool mstep_replay(Conn *c, const Migration *m, bool reverse, long long max_rows,
     free(fn);
     DbResult *r = db_query(c, sql, 0, NULL);
     free(sql);
+    const char *state = r ? NULL : conn_error_state(c);
+    if (state && strcmp(state, "23514") == 0 && strstr(conn_error(c), "no partition")) {
+        /* a write since start put a row where the table it is copied into
+         * has no partition: say which, and what to do */
+        char *detail = xstrdup_or_null(conn_error_detail(c));
+        if (detail && *detail && detail[strlen(detail) - 1] == '.')
+            detail[strlen(detail) - 1] = '\0';
+        char *disp = ident_display(m->schema, reverse ? m->old_table : m->new_table);
+        *err = xasprintf("could not apply the captured changes: a row written since the "
+                         "migration started has a key no partition of %s holds%s%s%s; add a "
+                         "partition for it (\"pgstrata maintain\" makes them up to the premake "
+                         "horizon; a key beyond it needs one made by hand) or change the row, "
+                         "then run this command again",
+                         disp, detail ? " (" : "", detail ? detail : "", detail ? ")" : "");
+        free(disp);
+        free(detail);
+        return false;
+    }
     if (!r)
         return fail(c, err, "could not apply the captured changes");
     *applied = db_get_ll(r, 0, 0, 0);

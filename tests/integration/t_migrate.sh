@@ -82,6 +82,14 @@ run "$PGSTRATA" migrate cutover events
 is "$RUN_RC" 1 "cutover before the backfill: exit 1"
 like "$RUN_ERR" "still backfilling" "... says why"
 
+# ---- a row written where the new layout has no partition stops the replay, with what to do
+q "INSERT INTO events (created_at, payload) VALUES ('2100-01-01 00:00+00', 'far future')" >/dev/null
+run "$PGSTRATA" migrate backfill events --batch-rows 3000
+is "$RUN_RC" 1 "backfill with a captured row no new partition holds: exit 1"
+is "$RUN_ERR" 'pgstrata: error: could not apply the captured changes: a row written since the migration started has a key no partition of public.events_pgs_new holds (Partition key of the failing row contains (created_at) = (2100-01-01 00:00:00+00)); add a partition for it ("pgstrata maintain" makes them up to the premake horizon; a key beyond it needs one made by hand) or change the row, then run this command again' \
+    "... says which key and what to do"
+q "DELETE FROM events WHERE payload = 'far future'" >/dev/null
+
 # ---- backfill, verify -------------------------------------------------------------------
 run "$PGSTRATA" migrate backfill events --batch-rows 3000
 is "$RUN_RC" 0 "backfill exits 0" || diag "$RUN_OUT" "$RUN_ERR"
