@@ -77,6 +77,21 @@ static bool chunk_end(Conn *c, const Migration *m, const char *lo, long long row
     return true;
 }
 
+/* Whether the capture log holds anything to apply (no lock taken). */
+static bool log_empty(Conn *c, const Migration *m, bool *empty, char **err)
+{
+    char *log = msql_object(m, "log");
+    char *sql = xasprintf("SELECT NOT EXISTS (SELECT 1 FROM %s)", log);
+    free(log);
+    DbResult *r = db_query(c, sql, 0, NULL);
+    free(sql);
+    if (!r)
+        return fail(c, err, "could not read the capture log");
+    *empty = db_get_bool(r, 0, 0);
+    db_clear(r);
+    return true;
+}
+
 static bool record(Conn *c, const Migration *m, const char *mark, bool fin, char **err)
 {
     char *sql = msql_backfill_record(m);
@@ -147,6 +162,9 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
         replay_every_ms = 2000;
     bool ok = true, fin_committed = false;
     long long rows_done = 0;
+    /* the end of the next chunk, found while the sessions were busy */
+    char *next_hi = NULL;
+    bool have_next = false;
     for (;;) {
         /* hand out chunks to idle sessions */
         for (int i = 0; ok && i < nw && !q.end_added && !interrupted(); i++) {
@@ -154,13 +172,14 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
                 continue;
             if (o->max_rate > 0 && clock_ms() < t0 + (double)rows_done * 1000.0 / o->max_rate)
                 break;
-            char *hi = NULL;
-            if (!chunk_end(c, m, q.next_lo, batch, &hi, err)) {
+            if (!have_next && !chunk_end(c, m, q.next_lo, batch, &next_hi, err)) {
                 ok = false;
                 break;
             }
-            long long seq = bf_add(&q, hi, batch, clock_ms());
-            free(hi);
+            long long seq = bf_add(&q, next_hi, batch, clock_ms());
+            free(next_hi);
+            next_hi = NULL;
+            have_next = false;
             BfChunk *ch = bf_find(&q, seq);
             const char *mark;
             bool fin;
@@ -188,6 +207,11 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
             sleep_ms(wait > 0 ? wait : 1);
             continue;
         }
+        if (jobs > 1 && ok && !have_next && !q.end_added && !interrupted()) {
+            if (!chunk_end(c, m, q.next_lo, batch, &next_hi, err))
+                ok = false;
+            have_next = ok;
+        }
         int k = db_wait_any(waiting, nw, jobs == 1 ? -1 : 100);
         if (k >= 0) {
             DbResult *r = db_receive(w[k].c);
@@ -213,11 +237,14 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
                     o->progress(o->progress_arg, *copied);
             }
         }
-        /* apply the captured changes: after every batch on one session,
-         * every few seconds on several */
+        /* apply the captured changes: after every batch on one session;
+         * on several, every few batch times, when there is anything */
         if (ok && !interrupted() &&
             (jobs == 1 ? k >= 0 : clock_ms() - last_replay >= replay_every_ms)) {
-            if (!mstep_replay(c, m, false, 10000, &applied, err))
+            bool empty = false;
+            if (jobs > 1 && !log_empty(c, m, &empty, err))
+                ok = false;
+            else if (!empty && !mstep_replay(c, m, false, 10000, &applied, err))
                 ok = false;
             last_replay = clock_ms();
         }
@@ -237,6 +264,7 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
     }
     if (ok && !q.reached_end && interrupted())
         ok = false; /* the caller says so */
+    free(next_hi);
     bf_free(&q);
     free(call);
     if (jobs > 1)
