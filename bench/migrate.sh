@@ -11,9 +11,9 @@
 #   BENCH_JOBS=2              migrate backfill --jobs of the main pgstrata figure
 #   BENCH_BACKFILL_REPS=2     repetitions of (baseline, --jobs N, one session), medians
 #   BENCH_CAP_ROWS=1000000    rows of the table the capture overhead is measured on
-#   BENCH_CAP_SECONDS=15      seconds of each pgbench run of the capture figures
+#   BENCH_CAP_SECONDS=8       seconds of each pgbench run of the capture figures
 #   BENCH_CAP_CLIENTS=2       pgbench clients of the capture figures
-#   BENCH_CAP_ROUNDS=2        rounds of (none, pgstrata, naive) x (insert, update)
+#   BENCH_CAP_ROUNDS=5        rounds of (none, pgstrata, naive) x (insert, update), order alternating
 #   BENCH_CUTOVER_RATE=200    writes per second during the cutover (pgbench -R)
 #
 # It installs nothing itself except through scripts/install-deps.sh, builds with `make`,
@@ -30,9 +30,9 @@ DAYS=${BENCH_DAYS:-60}
 JOBS=${BENCH_JOBS:-2}
 BF_REPS=${BENCH_BACKFILL_REPS:-2}
 CAP_ROWS=${BENCH_CAP_ROWS:-1000000}
-CAP_SECONDS=${BENCH_CAP_SECONDS:-15}
+CAP_SECONDS=${BENCH_CAP_SECONDS:-8}
 CAP_CLIENTS=${BENCH_CAP_CLIENTS:-2}
-CAP_ROUNDS=${BENCH_CAP_ROUNDS:-2}
+CAP_ROUNDS=${BENCH_CAP_ROUNDS:-5}
 CUT_RATE=${BENCH_CUTOVER_RATE:-200}
 CUT_SECONDS=20
 CUT_AT=8 # seconds into the pgbench run when the cutover starts

@@ -102,3 +102,16 @@ long long bf_next_rows(long long rows_wanted, double took_s, double batch_time_s
         want = 100;
     return (long long)want;
 }
+
+long long bf_chunk_rows(long long batch, int jobs, double rows_left)
+{
+    if (jobs <= 1)
+        return batch;
+    double want = rows_left / jobs;
+    if (want >= (double)batch)
+        return batch;
+    double floor = (double)batch / 4 > 1000 ? (double)batch / 4 : 1000;
+    if (want < floor)
+        want = floor;
+    return want < (double)batch ? (long long)want : batch;
+}

@@ -57,4 +57,10 @@ size_t bf_in_flight(const BfQueue *q);
  * 100 rows. */
 long long bf_next_rows(long long rows_wanted, double took_s, double batch_time_s);
 
+/* The size of the next chunk of several sessions: batch, but near the end
+ * (rows_left, an estimate of the rows not yet handed out) what is left split
+ * evenly among the jobs, so that they finish together rather than one copying
+ * the last chunk alone; never below a quarter of batch or 1000 rows. */
+long long bf_chunk_rows(long long batch, int jobs, double rows_left);
+
 #endif

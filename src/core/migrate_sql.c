@@ -107,6 +107,11 @@ static void sb_log_insert(StrBuf *sb, const Migration *m, const char *log, const
 
 /* Function bodies are dollar-quoted with a tag no quoted identifier can end. */
 #define BODY_TAG "$pgstrata$"
+/* The statements of the batch and replay functions are planned for their
+ * values every time: after five calls in a session PL/pgSQL may switch to a
+ * generic plan, which cannot use "lo IS NULL OR id > lo" to pick a range and
+ * so scans every partition of the copy in each batch. */
+#define CUSTOM_PLANS "SET plan_cache_mode = force_custom_plan"
 
 char *msql_capture_function(const Migration *m, bool reverse)
 {
@@ -191,8 +196,8 @@ char *msql_replay_function(const Migration *m, bool reverse)
     sb_init(&sb);
     /* max_rows NULL: everything (cutover, under the lock). Returns the log rows applied. */
     sb_printf(&sb,
-              "CREATE OR REPLACE FUNCTION %s(max_rows bigint) RETURNS bigint LANGUAGE plpgsql "
-              "AS " BODY_TAG "\n#variable_conflict use_variable\n"
+              "CREATE OR REPLACE FUNCTION %s(max_rows bigint) RETURNS bigint LANGUAGE "
+              "plpgsql " CUSTOM_PLANS " AS " BODY_TAG "\n#variable_conflict use_variable\n"
               "\nDECLARE\n",
               fn);
     for (size_t i = 0; i < m->ident.n; i++)
@@ -309,7 +314,8 @@ char *msql_backfill_function(const Migration *m)
      * copied. */
     sb_printf(&sb,
               "CREATE OR REPLACE FUNCTION %s(lo text[], hi text[], mark text[], fin boolean)"
-              " RETURNS bigint LANGUAGE plpgsql AS " BODY_TAG "\n#variable_conflict use_variable\n"
+              " RETURNS bigint LANGUAGE plpgsql " CUSTOM_PLANS " AS " BODY_TAG
+              "\n#variable_conflict use_variable\n"
               "\nDECLARE n bigint;\nBEGIN\n"
               "PERFORM pg_catalog.pg_advisory_xact_lock_shared(%d, %d);\n"
               "DELETE FROM ",

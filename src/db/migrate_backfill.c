@@ -153,7 +153,9 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
     BfQueue q;
     bf_init(&q, cursor);
     free(cursor);
-    long long batch = o->batch_rows > 0 ? o->batch_rows : 1000;
+    long long batch = o->batch_rows > 0 ? o->batch_rows : 5000;
+    /* rows not yet handed out, as estimated: evens out the last chunks */
+    double left = m->rows_estimate - (double)m->rows_copied;
     double t0 = clock_ms(), last_replay = t0;
     /* with several sessions, captured changes are applied every few batch
      * times: a replay waits for the batches running and holds back new ones */
@@ -164,6 +166,7 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
     long long rows_done = 0;
     /* the end of the next chunk, found while the sessions were busy */
     char *next_hi = NULL;
+    long long next_rows = 0;
     bool have_next = false;
     for (;;) {
         /* hand out chunks to idle sessions */
@@ -172,11 +175,15 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
                 continue;
             if (o->max_rate > 0 && clock_ms() < t0 + (double)rows_done * 1000.0 / o->max_rate)
                 break;
-            if (!have_next && !chunk_end(c, m, q.next_lo, batch, &next_hi, err)) {
-                ok = false;
-                break;
+            if (!have_next) {
+                next_rows = bf_chunk_rows(batch, nw, left);
+                if (!chunk_end(c, m, q.next_lo, next_rows, &next_hi, err)) {
+                    ok = false;
+                    break;
+                }
             }
-            long long seq = bf_add(&q, next_hi, batch, clock_ms());
+            long long seq = bf_add(&q, next_hi, next_rows, clock_ms());
+            left -= (double)next_rows;
             free(next_hi);
             next_hi = NULL;
             have_next = false;
@@ -208,7 +215,8 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
             continue;
         }
         if (jobs > 1 && ok && !have_next && !q.end_added && !interrupted()) {
-            if (!chunk_end(c, m, q.next_lo, batch, &next_hi, err))
+            next_rows = bf_chunk_rows(batch, nw, left);
+            if (!chunk_end(c, m, q.next_lo, next_rows, &next_hi, err))
                 ok = false;
             have_next = ok;
         }

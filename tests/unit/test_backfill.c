@@ -110,6 +110,18 @@ static void test_next_rows(void **state)
     assert_int_equal(bf_next_rows(1000, 0.0, 1.0), 2000);
 }
 
+static void test_chunk_rows(void **state)
+{
+    (void)state;
+    assert_int_equal(bf_chunk_rows(400000, 1, 10), 400000);     /* one session: as sized */
+    assert_int_equal(bf_chunk_rows(400000, 2, 5e6), 400000);    /* far from the end */
+    assert_int_equal(bf_chunk_rows(400000, 2, 600000), 300000); /* the rest, split */
+    assert_int_equal(bf_chunk_rows(400000, 2, 100000), 100000); /* a quarter at least */
+    assert_int_equal(bf_chunk_rows(400000, 3, -50000), 100000); /* the estimate was low */
+    assert_int_equal(bf_chunk_rows(2000, 4, 10), 1000);         /* 1000 at least */
+    assert_int_equal(bf_chunk_rows(800, 4, 10), 800);           /* never above batch */
+}
+
 static Migration migration(bool composite)
 {
     Migration m;
@@ -190,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_out_of_order),
         cmocka_unit_test(test_failed_chunk_holds_mark),
         cmocka_unit_test(test_next_rows),
+        cmocka_unit_test(test_chunk_rows),
         cmocka_unit_test(test_sql_locks),
         cmocka_unit_test(test_sql_composite),
     };
