@@ -1,10 +1,11 @@
 /* migrate backfill: the existing rows copied into the new tree in chunks of
- * identity order, each its own short transaction, on one session or on
- * several at once (--jobs).
+ * identity order, each its own short transaction, on --jobs sessions of
+ * their own (one by default).
  *
  * This session finds where each chunk ends (the identity of the Nth row
- * after its start), hands chunks to the worker sessions, applies the
- * captured changes between them, and keeps the resumable cursor: each batch
+ * after its start) while the others copy, hands chunks out, applies the
+ * captured changes every few batch times, and keeps the resumable cursor
+ * (when no other session can connect, it copies itself): each batch
  * records, in its own transaction, the end of the chunks known done without
  * a hole before it, so a kill at any point loses no row and at worst copies
  * again the chunks that were in flight (a batch replaces its whole range, so
@@ -125,29 +126,26 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
         return true;
     }
 
+    /* the batches run on sessions of their own, so that this one can find
+     * where the next chunk ends and apply captured changes meanwhile */
     Worker w[MAX_JOBS];
     Conn *waiting[MAX_JOBS];
     int nw = 0;
-    if (jobs == 1) {
-        w[nw++] = (Worker){c, -1, false};
-    } else {
-        for (int i = 0; i < jobs; i++) {
-            char *cerr = NULL;
-            Conn *wc = conn_clone(c, &cerr);
-            if (!wc) {
-                fprintf(stderr, "pgstrata: warning: a backfill session could not connect: %s\n",
-                        cerr);
-                free(cerr);
-                continue;
-            }
-            w[nw++] = (Worker){wc, -1, false};
+    for (int i = 0; i < jobs; i++) {
+        char *cerr = NULL;
+        Conn *wc = conn_clone(c, &cerr);
+        if (!wc) {
+            fprintf(stderr, "pgstrata: warning: a backfill session could not connect: %s\n", cerr);
+            free(cerr);
+            continue;
         }
-        if (nw == 0) {
-            free(cursor);
-            *err = xstrdup("no backfill session could connect");
-            return false;
-        }
+        w[nw++] = (Worker){wc, -1, false};
     }
+    /* none could connect (max_connections?): this session copies, and
+     * applies the captured changes after each batch */
+    bool solo = nw == 0;
+    if (solo)
+        w[nw++] = (Worker){c, -1, false};
 
     char *call = msql_backfill_call(m);
     BfQueue q;
@@ -157,10 +155,10 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
     /* rows not yet handed out, as estimated: evens out the last chunks */
     double left = m->rows_estimate - (double)m->rows_copied;
     double t0 = clock_ms(), last_replay = t0;
-    /* with several sessions, captured changes are applied every few batch
-     * times: a replay waits for the batches running and holds back new ones */
-    double replay_every_ms = jobs == 1 ? 0 : 5000.0 * o->batch_time_s;
-    if (jobs > 1 && replay_every_ms < 2000)
+    /* captured changes are applied every few batch times: a replay waits
+     * for the batches running and holds back new ones */
+    double replay_every_ms = 5000.0 * o->batch_time_s;
+    if (replay_every_ms < 2000)
         replay_every_ms = 2000;
     bool ok = true, fin_committed = false;
     long long rows_done = 0;
@@ -214,13 +212,13 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
             sleep_ms(wait > 0 ? wait : 1);
             continue;
         }
-        if (jobs > 1 && ok && !have_next && !q.end_added && !interrupted()) {
+        if (!solo && ok && !have_next && !q.end_added && !interrupted()) {
             next_rows = bf_chunk_rows(batch, nw, left);
             if (!chunk_end(c, m, q.next_lo, next_rows, &next_hi, err))
                 ok = false;
             have_next = ok;
         }
-        int k = db_wait_any(waiting, nw, jobs == 1 ? -1 : 100);
+        int k = db_wait_any(waiting, nw, solo ? -1 : 100);
         if (k >= 0) {
             DbResult *r = db_receive(w[k].c);
             long long seq = w[k].seq;
@@ -245,12 +243,11 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
                     o->progress(o->progress_arg, *copied);
             }
         }
-        /* apply the captured changes: after every batch on one session;
-         * on several, every few batch times, when there is anything */
-        if (ok && !interrupted() &&
-            (jobs == 1 ? k >= 0 : clock_ms() - last_replay >= replay_every_ms)) {
+        /* apply the captured changes, when there are any: every few batch
+         * times, or after every batch when this session copies */
+        if (ok && !interrupted() && (solo ? k >= 0 : clock_ms() - last_replay >= replay_every_ms)) {
             bool empty = false;
-            if (jobs > 1 && !log_empty(c, m, &empty, err))
+            if (!log_empty(c, m, &empty, err))
                 ok = false;
             else if (!empty && !mstep_replay(c, m, false, 10000, &applied, err))
                 ok = false;
@@ -275,7 +272,7 @@ bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long 
     free(next_hi);
     bf_free(&q);
     free(call);
-    if (jobs > 1)
+    if (!solo)
         for (int i = 0; i < nw; i++)
             conn_close(w[i].c);
     return ok;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # migrate backfill --jobs: bad values; a parallel backfill killed with kill -9 in the
 # middle, and one stopped by Ctrl-C, each resumed, with a writer inserting, updating (the
-# key too) and deleting throughout; a composite identity (monthly partitions to daily).
+# key too) and deleting throughout; a composite identity (monthly partitions to daily);
+# a role allowed one connection (the command's own session copies).
 # At the end source and new tree are equal row for row, checked in SQL.
 set -u
 # shellcheck source=tests/lib/assert.sh
@@ -164,5 +165,31 @@ is "$RUN_RC" 0 "verify: equal" || diag "$RUN_OUT" "$RUN_ERR"
 is "$(differ monthly monthly_pgs_new)" 0 "monthly and its new tree are equal row for row"
 is "$(q "SELECT backfill_cursor IS NULL OR array_length(backfill_cursor, 1) = 2
           FROM pgstrata.migration WHERE source = 'monthly'")" t "the cursor holds both identity columns"
+
+# ---- no other session can connect: this one copies ------------------------------------
+role=solo_$$
+q "CREATE ROLE $role LOGIN CONNECTION LIMIT 1;
+   GRANT USAGE, CREATE ON SCHEMA pgstrata, public TO $role;
+   GRANT ALL ON ALL TABLES IN SCHEMA pgstrata TO $role;
+   GRANT ALL ON ALL SEQUENCES IN SCHEMA pgstrata TO $role" >/dev/null
+PGUSER=$role psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE solo (id bigint PRIMARY KEY
+        GENERATED ALWAYS AS IDENTITY, created_at timestamptz NOT NULL, payload text);
+    INSERT INTO solo (created_at, payload)
+      SELECT '2024-03-01'::timestamptz + (i * interval '259 seconds'), 's' || i
+        FROM generate_series(1, 20000) i" >/dev/null
+run env PGUSER="$role" "$PGSTRATA" migrate start solo --column created_at --interval '1 day' \
+    --accept unique-scope --now '2024-04-29' -q
+is "$RUN_RC" 0 "start, as a role allowed one connection" || diag "$RUN_ERR"
+run env PGUSER="$role" "$PGSTRATA" migrate backfill solo --jobs 2 --batch-rows 3000
+is "$RUN_RC" 0 "backfill --jobs 2 when no other session can connect" || diag "$RUN_OUT" "$RUN_ERR"
+like "$RUN_ERR" "warning: a backfill session could not connect: .*too many connections for role" \
+    "... warns for each session that could not connect"
+like "$RUN_OUT" "backfill of public.solo done: 20000 rows copied" "... and copies on its own session"
+run env PGUSER="$role" "$PGSTRATA" migrate verify solo
+is "$RUN_RC" 0 "verify: equal" || diag "$RUN_OUT" "$RUN_ERR"
+is "$(differ solo solo_pgs_new)" 0 "solo and its new tree are equal row for row"
+run env PGUSER="$role" "$PGSTRATA" migrate rollback solo -q
+is "$RUN_RC" 0 "rollback" || diag "$RUN_ERR"
+q "DROP TABLE solo; DROP OWNED BY $role; DROP ROLE $role" >/dev/null
 
 done_testing
