@@ -9,7 +9,7 @@
 #   BENCH_ROWS=5000000        rows of the table migrated (backfill and cutover figures)
 #   BENCH_DAYS=60             days they are spread over (one new partition a day)
 #   BENCH_JOBS=2              migrate backfill --jobs of the main pgstrata figure
-#   BENCH_BACKFILL_REPS=2     repetitions of (baseline, --jobs N, one session), medians
+#   BENCH_BACKFILL_REPS=3     repetitions of (baseline, --jobs N, one session), medians
 #   BENCH_CAP_ROWS=1000000    rows of the table the capture overhead is measured on
 #   BENCH_CAP_SECONDS=8       seconds of each pgbench run of the capture figures
 #   BENCH_CAP_CLIENTS=2       pgbench clients of the capture figures
@@ -28,7 +28,7 @@ cd "$ROOT"
 ROWS=${BENCH_ROWS:-5000000}
 DAYS=${BENCH_DAYS:-60}
 JOBS=${BENCH_JOBS:-2}
-BF_REPS=${BENCH_BACKFILL_REPS:-2}
+BF_REPS=${BENCH_BACKFILL_REPS:-3}
 CAP_ROWS=${BENCH_CAP_ROWS:-1000000}
 CAP_SECONDS=${BENCH_CAP_SECONDS:-8}
 CAP_CLIENTS=${BENCH_CAP_CLIENTS:-2}
