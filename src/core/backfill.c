@@ -105,7 +105,7 @@ long long bf_next_rows(long long rows_wanted, double took_s, double batch_time_s
 
 long long bf_chunk_rows(long long batch, int jobs, double rows_left)
 {
-    if (jobs <= 1)
+    if (jobs <= 1 || rows_left <= 0) /* no estimate, or a wrong one */
         return batch;
     double want = rows_left / jobs;
     if (want >= (double)batch)

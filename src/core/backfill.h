@@ -60,7 +60,8 @@ long long bf_next_rows(long long rows_wanted, double took_s, double batch_time_s
 /* The size of the next chunk of several sessions: batch, but near the end
  * (rows_left, an estimate of the rows not yet handed out) what is left split
  * evenly among the jobs, so that they finish together rather than one copying
- * the last chunk alone; never below a quarter of batch or 1000 rows. */
+ * the last chunk alone; never below a quarter of batch or 1000 rows. batch
+ * when rows_left is 0 or less (no estimate, or the estimate was passed). */
 long long bf_chunk_rows(long long batch, int jobs, double rows_left);
 
 #endif

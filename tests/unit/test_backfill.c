@@ -117,7 +117,8 @@ static void test_chunk_rows(void **state)
     assert_int_equal(bf_chunk_rows(400000, 2, 5e6), 400000);    /* far from the end */
     assert_int_equal(bf_chunk_rows(400000, 2, 600000), 300000); /* the rest, split */
     assert_int_equal(bf_chunk_rows(400000, 2, 100000), 100000); /* a quarter at least */
-    assert_int_equal(bf_chunk_rows(400000, 3, -50000), 100000); /* the estimate was low */
+    assert_int_equal(bf_chunk_rows(400000, 3, -50000), 400000); /* the estimate was low */
+    assert_int_equal(bf_chunk_rows(400000, 3, 0), 400000);      /* or there was none */
     assert_int_equal(bf_chunk_rows(2000, 4, 10), 1000);         /* 1000 at least */
     assert_int_equal(bf_chunk_rows(800, 4, 10), 800);           /* never above batch */
 }
