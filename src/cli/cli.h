@@ -33,7 +33,7 @@ struct Cli {
     const char *policy_values[POPT__COUNT]; /* as typed, NULL when not given */
     double retry_budget_s;
     long long move_default_max_rows;
-    int jobs;             /* maintain: worker sessions */
+    int jobs;             /* maintain, migrate backfill: worker sessions */
     const char *accept;   /* migrate: blockers accepted, comma-separated */
     long long batch_rows; /* migrate backfill: 0 = sized to batch_time_s */
     double batch_time_s;

@@ -213,6 +213,22 @@ static void progress(const Cli *cli, bool tty, long long done, double total, dou
     fflush(stdout);
 }
 
+typedef struct Progress {
+    const Cli *cli;
+    bool tty;
+    long long before; /* rows copied by earlier runs */
+    double total, t0, last_print;
+} Progress;
+
+static void on_batch(void *arg, long long copied)
+{
+    Progress *p = arg;
+    if (now_s() - p->last_print > (p->tty ? 0.2 : 5)) {
+        progress(p->cli, p->tty, p->before + copied, p->total, p->t0, false);
+        p->last_print = now_s();
+    }
+}
+
 static int do_backfill(Cli *cli, Session *s, Migration *m, int lt)
 {
     (void)lt;
@@ -222,50 +238,22 @@ static int do_backfill(Cli *cli, Session *s, Migration *m, int lt)
         err = xasprintf("the migration of %s is past the backfill (step %s)", s->disp, m->step);
         goto out;
     }
-    bool tty = isatty(STDOUT_FILENO);
-    long long batch = cli->batch_rows ? cli->batch_rows : 1000;
+    Progress p = {cli, isatty(STDOUT_FILENO), m->rows_copied, m->rows_estimate, now_s(), 0};
+    BackfillOptions o = {cli->jobs,     cli->batch_rows, cli->batch_time_s,
+                         cli->max_rate, on_batch,        &p};
     long long copied_now = 0;
-    double t0 = now_s(), last_print = 0;
-    bool done = m->backfill_done;
-    while (!done && !interrupted()) {
-        double b0 = now_s();
-        long long copied = 0, applied = 0;
-        if (!mstep_backfill_batch(s->c, m, batch, &copied, &done, &err))
-            goto out;
-        /* committed, its captured changes not yet applied */
-        failpoint_reach("migrate-backfill", "after-batch");
-        if (!mstep_replay(s->c, m, false, 10000, &applied, &err))
-            goto out;
-        copied_now += copied;
-        double took = now_s() - b0;
-        /* sized to --batch-time unless --batch-rows fixed it */
-        if (!cli->batch_rows && took > 0) {
-            double want = (double)batch * cli->batch_time_s / took;
-            if (want > (double)batch * 2)
-                want = (double)batch * 2;
-            if (want < 100)
-                want = 100;
-            batch = (long long)want;
+    if (!mstep_backfill(s->c, m, &o, &copied_now, &err)) {
+        if (interrupted()) {
+            free(err);
+            err = xasprintf("interrupted after %lld rows; \"pgstrata migrate backfill %s\" goes "
+                            "on from there",
+                            copied_now, s->disp);
         }
-        if (cli->max_rate > 0) {
-            double min_time = (double)copied / cli->max_rate;
-            if (min_time > took)
-                usleep((useconds_t)((min_time - took) * 1e6));
-        }
-        if (now_s() - last_print > (tty ? 0.2 : 5)) {
-            progress(cli, tty, m->rows_copied + copied_now, m->rows_estimate, t0, false);
-            last_print = now_s();
-        }
-    }
-    if (interrupted()) {
-        err = xasprintf("interrupted after %lld rows; \"pgstrata migrate backfill %s\" goes on "
-                        "from there",
-                        copied_now, s->disp);
         goto out;
     }
     if (!mstep_drain(s->c, m, false, &err))
         goto out;
-    progress(cli, tty, m->rows_copied + copied_now, m->rows_estimate, t0, true);
+    progress(cli, p.tty, m->rows_copied + copied_now, m->rows_estimate, p.t0, true);
     if (!cli->quiet)
         printf("backfill of %s done: %lld rows copied in this run; changes keep being applied; "
                "next: pgstrata migrate verify %s\n",

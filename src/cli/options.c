@@ -100,8 +100,9 @@ static const OptionSpec options[] = {
      "how long to keep retrying one lock-bound action (default 60)"},
     {"move-default-max-rows", 1, O_MOVE_DEFAULT_MAX, C_MAINTAIN | C_CREATE, "N",
      "most rows moved out of a default partition in one transaction (default 100000)"},
-    {"jobs", 1, O_JOBS, C_MAINTAIN, "N",
-     "maintain up to N tables at once, each worker with its own session (default 1)"},
+    {"jobs", 1, O_JOBS, C_MAINTAIN | C_MIGRATE, "N",
+     "maintain up to N tables at once; migrate backfill: copy with N sessions at once (default "
+     "1)"},
     {"accept", 1, O_ACCEPT, C_MIGRATE, "WHAT[,WHAT]",
      "migrate start: go on despite these blockers of the plan (each names its value)"},
     {"batch-rows", 1, O_BATCH_ROWS, C_MIGRATE, "N",

@@ -159,7 +159,19 @@ void child_routes_free(ChildRoutes *r);
 
 /* routes: NULL to insert into the table itself. */
 char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *routes);
+/* The batch function: (lo, hi] in identity order (text[] bounds, NULL: open),
+ * the cursor mark recorded with it and fin (the backfill is complete). */
 char *msql_backfill_function(const Migration *m);
+/* Its call, with $1 lo, $2 hi, $3 mark (text[]) and $4 fin (boolean). */
+char *msql_backfill_call(const Migration *m);
+/* The identity (as text[]) of the $2-th row after $1 (text[], NULL: from
+ * the start) in identity order: the end of a chunk of $2 rows. */
+char *msql_backfill_bound(const Migration *m);
+/* Records $1 (text[] mark) and $2 (boolean fin) as a batch does. */
+char *msql_backfill_record(const Migration *m);
+/* Advisory lock key (with the migration id) shared by backfill batches,
+ * taken exclusively by the forward replay. */
+#define MSQL_LOCK_KEY 1885827958
 /* Drops the log and functions of one direction (the triggers go with the
  * capture function). */
 char *msql_drop_objects(const Migration *m, bool reverse);

@@ -107,6 +107,11 @@ static void sb_log_insert(StrBuf *sb, const Migration *m, const char *log, const
 
 /* Function bodies are dollar-quoted with a tag no quoted identifier can end. */
 #define BODY_TAG "$pgstrata$"
+/* The statements of the batch and replay functions are planned for their
+ * values every time: after five calls in a session PL/pgSQL may switch to a
+ * generic plan, which cannot use "lo IS NULL OR id > lo" to pick a range and
+ * so scans every partition of the copy in each batch. */
+#define CUSTOM_PLANS "SET plan_cache_mode = force_custom_plan"
 
 char *msql_capture_function(const Migration *m, bool reverse)
 {
@@ -261,16 +266,21 @@ char *msql_replay_function(const Migration *m, bool reverse, const ChildRoutes *
     sb_init(&sb);
     /* max_rows NULL: everything (cutover, under the lock). Returns the log rows applied. */
     sb_printf(&sb,
-              "CREATE FUNCTION %s(max_rows bigint) RETURNS bigint LANGUAGE plpgsql AS " BODY_TAG
-              "\n#variable_conflict use_variable\n"
+              "CREATE OR REPLACE FUNCTION %s(max_rows bigint) RETURNS bigint LANGUAGE "
+              "plpgsql " CUSTOM_PLANS " AS " BODY_TAG "\n#variable_conflict use_variable\n"
               "\nDECLARE\n",
               fn);
     for (size_t i = 0; i < m->ident.n; i++)
         sb_printf(&sb, "a%zu %s[];\n", i + 1, m->ident_types.items[i]);
+    sb_printf(&sb, "ak %s[];\nBEGIN\n", m->key_type);
+    /* before anything is read: waits for the backfill batches running (see
+     * msql_backfill_function) */
+    if (!reverse)
+        sb_printf(&sb, "PERFORM pg_catalog.pg_advisory_xact_lock(%d, %d);\n", MSQL_LOCK_KEY, m->id);
     sb_printf(&sb,
-              "ak %s[];\nBEGIN\nWITH d AS (DELETE FROM %s WHERE ctid = ANY (ARRAY(SELECT ctid "
+              "WITH d AS (DELETE FROM %s WHERE ctid = ANY (ARRAY(SELECT ctid "
               "FROM %s LIMIT max_rows)) RETURNING *)\nSELECT ",
-              m->key_type, log, log);
+              log, log);
     for (size_t i = 0; i < m->ident.n; i++)
         sb_printf(&sb, "pg_catalog.array_agg(d.c%zu), ", i + 1);
     sb_append(&sb, "pg_catalog.array_agg(d.k) INTO ");
@@ -328,59 +338,120 @@ static void sb_cursor_cmp(StrBuf *sb, const Migration *m, const char *op, const 
         sb_putc(sb, ')');
 }
 
+/* (lo IS NULL OR s.ident > lo) AND (hi IS NULL OR s.ident <= hi) */
+static void sb_chunk_where(StrBuf *sb, const Migration *m, const char *lo, const char *hi)
+{
+    sb_printf(sb, " WHERE (%s IS NULL OR ", lo);
+    sb_cursor_cmp(sb, m, ">", lo);
+    sb_printf(sb, ") AND (%s IS NULL OR ", hi);
+    sb_cursor_cmp(sb, m, "<=", hi);
+    sb_putc(sb, ')');
+}
+
+/* (a[1]::t1, a[2]::t2) */
+static void sb_typed_tuple(StrBuf *sb, const Migration *m, const char *arr)
+{
+    sb_putc(sb, '(');
+    for (size_t i = 0; i < m->ident.n; i++)
+        sb_printf(sb, "%s%s[%zu]::%s", i ? ", " : "", arr, i + 1, m->ident_types.items[i]);
+    sb_putc(sb, ')');
+}
+
+/* The cursor moves to mark only forwards: batches of a parallel backfill
+ * commit in any order, and a mark can only say less than a later one. */
+static void sb_advance_cursor(StrBuf *sb, const Migration *m, const char *mark, const char *fin)
+{
+    sb_printf(sb,
+              "backfill_cursor = CASE WHEN %s IS NULL THEN backfill_cursor WHEN "
+              "backfill_cursor IS NULL OR ",
+              mark);
+    if (m->ident.n == 1) {
+        sb_printf(sb, "%s[1]::%s > backfill_cursor[1]::%s", mark, m->ident_types.items[0],
+                  m->ident_types.items[0]);
+    } else {
+        sb_typed_tuple(sb, m, mark);
+        sb_append(sb, " > ");
+        sb_typed_tuple(sb, m, "backfill_cursor");
+    }
+    sb_printf(sb, " THEN %s ELSE backfill_cursor END, backfill_done = backfill_done OR %s", mark,
+              fin);
+}
+
 char *msql_backfill_function(const Migration *m)
 {
     char *fn = msql_object(m, "backfill");
     StrBuf sb;
     sb_init(&sb);
-    /* One batch: the next lim rows in identity order after the recorded cursor
-     * are replaced in the copy by what the source holds now, and the cursor
-     * moves, in one transaction. Returns the rows copied; the migration row
-     * says when the end was reached. */
+    /* One batch: the rows of (lo, hi] in identity order are replaced in the
+     * copy by what the source holds now, and the cursor moves to mark, in one
+     * transaction. Batches take the migration's advisory lock shared, before
+     * they read anything: they run side by side on disjoint ranges, while a
+     * replay (exclusive) waits for every batch that began before it, and a
+     * batch for the replay. So a change committed after a batch's snapshot is
+     * replayed after that batch's commit, never before it. Returns the rows
+     * copied. */
     sb_printf(&sb,
-              "CREATE FUNCTION %s(lim bigint) RETURNS bigint LANGUAGE plpgsql AS " BODY_TAG
+              "CREATE OR REPLACE FUNCTION %s(lo text[], hi text[], mark text[], fin boolean)"
+              " RETURNS bigint LANGUAGE plpgsql " CUSTOM_PLANS " AS " BODY_TAG
               "\n#variable_conflict use_variable\n"
-              "\nDECLARE cur text[]; up text[]; n bigint;\nBEGIN\n"
-              "SELECT mg.backfill_cursor INTO cur FROM pgstrata.migration mg WHERE mg.id = %d FOR "
-              "UPDATE;\n"
-              "SELECT ARRAY[",
-              fn, m->id);
+              "\nDECLARE n bigint;\nBEGIN\n"
+              "PERFORM pg_catalog.pg_advisory_xact_lock_shared(%d, %d);\n"
+              "DELETE FROM ",
+              fn, MSQL_LOCK_KEY, m->id);
+    sb_qualified(&sb, m->schema, m->new_table);
+    sb_append(&sb, " s");
+    sb_chunk_where(&sb, m, "lo", "hi");
+    sb_append(&sb, ";\n");
+    sb_copy_rows(&sb, m, m->source, m->new_table);
+    sb_chunk_where(&sb, m, "lo", "hi");
+    sb_append(&sb, ";\nGET DIAGNOSTICS n = ROW_COUNT;\nUPDATE pgstrata.migration SET ");
+    sb_advance_cursor(&sb, m, "mark", "fin");
+    sb_printf(&sb,
+              ", rows_copied = rows_copied + n, updated_at = pg_catalog.now() WHERE id = %d;\n"
+              "RETURN n;\nEND\n" BODY_TAG,
+              m->id);
+    free(fn);
+    return sb.data;
+}
+
+char *msql_backfill_call(const Migration *m)
+{
+    char *fn = msql_object(m, "backfill");
+    char *s = xasprintf("SELECT %s($1::text[], $2::text[], $3::text[], $4::boolean)", fn);
+    free(fn);
+    return s;
+}
+
+char *msql_backfill_bound(const Migration *m)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "SELECT ARRAY[");
     for (size_t i = 0; i < m->ident.n; i++) {
         sb_append(&sb, i ? ", s." : "s.");
         sb_ident(&sb, m->ident.items[i]);
         sb_append(&sb, "::text");
     }
-    sb_append(&sb, "] INTO up FROM ");
+    sb_append(&sb, "] FROM ");
     sb_qualified(&sb, m->schema, m->source);
-    sb_append(&sb, " s WHERE (cur IS NULL OR ");
-    sb_cursor_cmp(&sb, m, ">", "cur");
+    sb_append(&sb, " s WHERE ($1::text[] IS NULL OR ");
+    sb_cursor_cmp(&sb, m, ">", "($1::text[])");
     sb_append(&sb, ") ORDER BY ");
     for (size_t i = 0; i < m->ident.n; i++) {
         sb_append(&sb, i ? ", s." : "s.");
         sb_ident(&sb, m->ident.items[i]);
     }
-    sb_append(&sb, " OFFSET lim - 1 LIMIT 1;\n");
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 0) {
-            sb_append(&sb, "DELETE FROM ");
-            sb_qualified(&sb, m->schema, m->new_table);
-            sb_append(&sb, " s");
-        } else {
-            sb_copy_rows(&sb, m, m->source, m->new_table);
-        }
-        sb_append(&sb, " WHERE (cur IS NULL OR ");
-        sb_cursor_cmp(&sb, m, ">", "cur");
-        sb_append(&sb, ") AND (up IS NULL OR ");
-        sb_cursor_cmp(&sb, m, "<=", "up");
-        sb_append(&sb, ");\n");
-    }
-    sb_printf(&sb,
-              "GET DIAGNOSTICS n = ROW_COUNT;\n"
-              "UPDATE pgstrata.migration SET backfill_cursor = up, backfill_done = up IS NULL,"
-              " rows_copied = rows_copied + n, updated_at = pg_catalog.now() WHERE id = %d;\n"
-              "RETURN n;\nEND\n" BODY_TAG,
-              m->id);
-    free(fn);
+    sb_append(&sb, " OFFSET $2::bigint - 1 LIMIT 1");
+    return sb.data;
+}
+
+char *msql_backfill_record(const Migration *m)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_append(&sb, "UPDATE pgstrata.migration SET ");
+    sb_advance_cursor(&sb, m, "($1::text[])", "$2::boolean");
+    sb_printf(&sb, ", updated_at = pg_catalog.now() WHERE id = %d", m->id);
     return sb.data;
 }
 
@@ -390,10 +461,13 @@ char *msql_drop_objects(const Migration *m, bool reverse)
     char *rep = msql_object(m, suffix(reverse, "replay", "rreplay"));
     char *log = msql_object(m, suffix(reverse, "log", "rlog"));
     char *bf = msql_object(m, "backfill");
-    char *s = xasprintf("DROP FUNCTION IF EXISTS %s() CASCADE;\nDROP FUNCTION IF EXISTS "
-                        "%s(bigint);\nDROP TABLE IF EXISTS %s;%s%s%s",
-                        cap, rep, log, reverse ? "" : "\nDROP FUNCTION IF EXISTS ",
-                        reverse ? "" : bf, reverse ? "" : "(bigint)");
+    char *s = reverse ? xasprintf("DROP FUNCTION IF EXISTS %s() CASCADE;\nDROP FUNCTION IF "
+                                  "EXISTS %s(bigint);\nDROP TABLE IF EXISTS %s",
+                                  cap, rep, log)
+                      : xasprintf("DROP FUNCTION IF EXISTS %s() CASCADE;\nDROP FUNCTION IF "
+                                  "EXISTS %s(bigint);\nDROP TABLE IF EXISTS %s;\nDROP FUNCTION "
+                                  "IF EXISTS %s(text[], text[], text[], boolean)",
+                                  cap, rep, log, bf);
     free(cap);
     free(rep);
     free(log);

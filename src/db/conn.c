@@ -1,10 +1,14 @@
 #include "db/conn.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/strbuf.h"
@@ -19,15 +23,21 @@ struct Conn {
     char *err_state;
     char *err_detail;
     char *err_hint;
-    char *time_zone; /* the session's TimeZone, set only when it changes */
+    char *time_zone;  /* the session's TimeZone, set only when it changes */
+    int cancel_slot;  /* its entry in cancels[], or -1 */
+    pid_t cancel_pid; /* the process that registered it */
 };
 
 struct DbResult {
     PGresult *res;
 };
 
-/* The connection Ctrl-C should cancel. One at a time: pgstrata is single-threaded. */
-static PGcancel *volatile active_cancel;
+/* The sessions Ctrl-C cancels: every open one of this process (a backfill
+ * with --jobs has several statements running at once). A forked worker
+ * forgets its parent's: the parent cancels its own. */
+#define MAX_CANCELS 80
+static PGcancel *volatile cancels[MAX_CANCELS];
+static pid_t cancels_pid;
 static volatile sig_atomic_t got_sigint;
 
 static void on_sigint(int sig)
@@ -40,10 +50,47 @@ static void on_sigint(int sig)
         _exit(130);
     }
     got_sigint = 1;
-    if (active_cancel) {
-        char errbuf[256];
-        PQcancel(active_cancel, errbuf, sizeof(errbuf));
+    for (int i = 0; i < MAX_CANCELS; i++) {
+        PGcancel *cancel = cancels[i];
+        if (cancel) {
+            char errbuf[256];
+            PQcancel(cancel, errbuf, sizeof(errbuf));
+        }
     }
+}
+
+static void register_cancel(Conn *c)
+{
+    pid_t me = getpid();
+    if (cancels_pid != me) { /* inherited by fork, or the first session */
+        for (int i = 0; i < MAX_CANCELS; i++) {
+            PGcancel *old = cancels[i];
+            cancels[i] = NULL;
+            if (old)
+                PQfreeCancel(old);
+        }
+        cancels_pid = me;
+    }
+    c->cancel_slot = -1;
+    for (int i = 0; i < MAX_CANCELS; i++) {
+        if (!cancels[i]) {
+            cancels[i] = PQgetCancel(c->pg);
+            c->cancel_slot = i;
+            c->cancel_pid = me;
+            break;
+        }
+    }
+}
+
+static void unregister_cancel(Conn *c)
+{
+    if (c->cancel_slot < 0 || c->cancel_pid != getpid() || cancels_pid != c->cancel_pid)
+        return;
+    PGcancel *cancel = cancels[c->cancel_slot];
+    cancels[c->cancel_slot] = NULL;
+    c->cancel_slot = -1;
+    if (cancel)
+        PQfreeCancel(cancel);
 }
 
 bool interrupted(void)
@@ -116,6 +163,9 @@ static const char session_setup[] =
     " pg_catalog.set_config('DateStyle', 'ISO, YMD', false),"
     " pg_catalog.set_config('IntervalStyle', 'postgres', false),"
     " pg_catalog.set_config('extra_float_digits', '3', false),"
+    /* statements see what committed before they began (the migration's
+     * backfill and replay rely on it), whatever the role's default */
+    " pg_catalog.set_config('default_transaction_isolation', 'read committed', false),"
     /* catalog queries never gain from JIT, and compiling costs more than they run */
     " pg_catalog.set_config('jit', 'off', false)";
 
@@ -138,6 +188,7 @@ static Conn *session_start(PGconn *pg, bool no_password, char **err)
 
     Conn *c = xcalloc(1, sizeof(*c));
     c->pg = pg;
+    c->cancel_slot = -1;
     c->version = PQserverVersion(pg);
     const char *vt = PQparameterStatus(pg, "server_version");
     c->version_text = xstrdup(vt ? vt : "unknown");
@@ -173,9 +224,7 @@ static Conn *session_start(PGconn *pg, bool no_password, char **err)
         conn_close(c);
         return NULL;
     }
-    if (active_cancel) /* a clone, in a worker process: cancel its own statements */
-        PQfreeCancel(active_cancel);
-    active_cancel = PQgetCancel(pg);
+    register_cancel(c);
     install_sigint();
     return c;
 }
@@ -250,10 +299,7 @@ void conn_close(Conn *c)
 {
     if (!c)
         return;
-    PGcancel *cancel = active_cancel;
-    active_cancel = NULL;
-    if (cancel)
-        PQfreeCancel(cancel);
+    unregister_cancel(c);
     PQfinish(c->pg);
     free(c->time_zone);
     for (size_t i = 0; i < c->n_user_schemas; i++)
@@ -280,13 +326,10 @@ const char *const *conn_user_schemas(const Conn *c, size_t *n)
     return (const char *const *)c->user_schemas;
 }
 
-/* Waits for one result; the SIGINT handler's PQcancel ends a long statement. */
-static PGresult *run(Conn *c, const char *sql, int nparams, const char *const *params)
+/* The last result of the statement sent, waiting for it; the SIGINT
+ * handler's PQcancel ends a long statement. */
+static PGresult *collect(Conn *c)
 {
-    if (!PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0)) {
-        set_error_from(c, NULL);
-        return NULL;
-    }
     PGresult *last = NULL, *r;
     while ((r = PQgetResult(c->pg)) != NULL) {
         PQclear(last);
@@ -295,9 +338,8 @@ static PGresult *run(Conn *c, const char *sql, int nparams, const char *const *p
     return last;
 }
 
-DbResult *db_query(Conn *c, const char *sql, int nparams, const char *const *params)
+static DbResult *wrap(Conn *c, PGresult *res)
 {
-    PGresult *res = run(c, sql, nparams, params);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         set_error_from(c, res);
@@ -307,6 +349,67 @@ DbResult *db_query(Conn *c, const char *sql, int nparams, const char *const *par
     DbResult *r = xmalloc(sizeof(*r));
     r->res = res;
     return r;
+}
+
+DbResult *db_query(Conn *c, const char *sql, int nparams, const char *const *params)
+{
+    if (!db_send(c, sql, nparams, params))
+        return NULL;
+    return wrap(c, collect(c));
+}
+
+bool db_send(Conn *c, const char *sql, int nparams, const char *const *params)
+{
+    if (!PQsendQueryParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0)) {
+        set_error_from(c, NULL);
+        return false;
+    }
+    return true;
+}
+
+int db_wait_any(Conn *const *conns, int n, int timeout_ms)
+{
+    struct pollfd fds[MAX_CANCELS];
+    int idx[MAX_CANCELS];
+    double until = -1;
+    for (;;) {
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (!conns[i])
+                continue;
+            /* a broken connection is "ready": db_receive reports it */
+            if (!PQconsumeInput(conns[i]->pg) || !PQisBusy(conns[i]->pg))
+                return i;
+            if (k < MAX_CANCELS) {
+                fds[k].fd = PQsocket(conns[i]->pg);
+                fds[k].events = POLLIN;
+                fds[k].revents = 0;
+                idx[k++] = i;
+            }
+        }
+        if (k == 0)
+            return -1;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double now_ms = (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
+        if (until < 0)
+            until = now_ms + (timeout_ms < 0 ? 0 : timeout_ms);
+        int left = timeout_ms < 0 ? -1 : (int)(until - now_ms);
+        if (timeout_ms >= 0 && left <= 0)
+            return -1;
+        int r = poll(fds, (nfds_t)k, left);
+        if (r < 0 && errno == EINTR)
+            return -1; /* Ctrl-C: the caller looks at interrupted() */
+        if (r < 0)
+            return idx[0]; /* db_receive then waits and reports */
+        if (r == 0 && timeout_ms >= 0)
+            return -1;
+    }
+}
+
+DbResult *db_receive(Conn *c)
+{
+    return wrap(c, collect(c));
 }
 
 bool db_exec_params(Conn *c, const char *sql, int nparams, const char *const *params)

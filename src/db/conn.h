@@ -2,8 +2,9 @@
  *
  * Every session runs with search_path = '' (all SQL here schema-qualifies),
  * application_name pgstrata (unless the user set one), client_encoding UTF8,
- * standard_conforming_strings on, TimeZone UTC and DateStyle ISO. Ctrl-C
- * cancels the statement running on the server, then stops the program. */
+ * standard_conforming_strings on, TimeZone UTC, DateStyle ISO and READ
+ * COMMITTED transactions. Ctrl-C cancels the statements running on the
+ * server, then stops the program. */
 #ifndef PGSTRATA_CONN_H
 #define PGSTRATA_CONN_H
 
@@ -43,6 +44,15 @@ bool db_exec(Conn *c, const char *sql);
  * else goes through the extended protocol, one statement at a time). */
 bool db_exec_script(Conn *c, const char *sql);
 bool db_exec_params(Conn *c, const char *sql, int nparams, const char *const *params);
+/* Several sessions at once (migrate backfill --jobs): db_send sends one
+ * statement and returns; db_wait_any waits until one of conns (NULL entries
+ * are skipped) has its whole result, or timeout_ms passes (-1: no limit), and
+ * returns its index, or -1 on timeout, Ctrl-C, or when none is given;
+ * db_receive then takes the result (NULL on error, as db_query). Ctrl-C
+ * cancels the statements of every open session. */
+bool db_send(Conn *c, const char *sql, int nparams, const char *const *params);
+int db_wait_any(Conn *const *conns, int n, int timeout_ms);
+DbResult *db_receive(Conn *c);
 /* Sets the session's TimeZone (timestamptz values print in it); a no-op when
  * it is already that zone. */
 bool db_set_time_zone(Conn *c, const char *zone);

@@ -489,29 +489,6 @@ bool mstep_start(Conn *c, const Policy *p, const MigrateInspection *ins, int loc
     return ok;
 }
 
-bool mstep_backfill_batch(Conn *c, const Migration *m, long long rows, long long *copied,
-                          bool *done, char **err)
-{
-    char *fn = msql_object(m, "backfill");
-    char *sql = xasprintf("SELECT %s(%lld)", fn, rows);
-    free(fn);
-    DbResult *r = db_query(c, sql, 0, NULL);
-    free(sql);
-    if (!r)
-        return fail(c, err, "backfill batch failed");
-    *copied = db_get_ll(r, 0, 0, 0);
-    db_clear(r);
-    /* the function records the end in the migration row: a later statement sees it */
-    char *q = xasprintf("SELECT backfill_done FROM pgstrata.migration WHERE id = %d", m->id);
-    r = db_query(c, q, 0, NULL);
-    free(q);
-    if (!r)
-        return fail(c, err, "could not read the backfill state");
-    *done = db_get_bool(r, 0, 0);
-    db_clear(r);
-    return true;
-}
-
 bool mstep_replay(Conn *c, const Migration *m, bool reverse, long long max_rows, long long *applied,
                   char **err)
 {

@@ -25,9 +25,22 @@ bool mstep_load(Conn *c, const char *schema, const char *source, bool active_onl
 bool mstep_start(Conn *c, const Policy *p, const MigrateInspection *ins, int lock_timeout_ms,
                  double retry_budget_s, Migration *out, char **err);
 
-/* One backfill batch of up to rows rows; *done when the end was reached. */
-bool mstep_backfill_batch(Conn *c, const Migration *m, long long rows, long long *copied,
-                          bool *done, char **err);
+typedef struct BackfillOptions {
+    int jobs;             /* sessions copying at once (1: this one) */
+    long long batch_rows; /* rows per batch; 0: sized to batch_time_s */
+    double batch_time_s;  /* target length of one batch transaction */
+    double max_rate;      /* rows per second over all sessions; 0: no limit */
+    void (*progress)(void *arg, long long copied); /* after each batch, or NULL */
+    void *progress_arg;
+} BackfillOptions;
+
+/* Copies the rows the cursor has not passed yet, in batches of identity
+ * order, each its own transaction (see db/migrate_backfill.c), applying the
+ * captured changes between them, until the backfill is recorded complete.
+ * *copied: rows copied by this call. On failure or Ctrl-C the cursor says
+ * where the next call goes on. */
+bool mstep_backfill(Conn *c, const Migration *m, const BackfillOptions *o, long long *copied,
+                    char **err);
 
 /* Applies up to max_rows captured changes (max_rows <= 0: all). */
 bool mstep_replay(Conn *c, const Migration *m, bool reverse, long long max_rows, long long *applied,

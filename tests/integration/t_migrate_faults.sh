@@ -271,9 +271,9 @@ for t in fg fg_truth; do
     q "UPDATE $t SET created_at = created_at + interval '1 day', payload = 'moved'
         WHERE id % 100 = 0 AND created_at < '2024-04-28'" >/dev/null
 done
-# the backfill (its function alone: the command would apply the log) copies
-# the moved rows where they are now
-q "SELECT pgstrata.m${id}_backfill(100000)" >/dev/null
+# the backfill (its function alone, one range from start to end: the command
+# would apply the log) copies the moved rows where they are now
+q "SELECT pgstrata.m${id}_backfill(NULL, NULL, NULL, true)" >/dev/null
 for ((i = 0; i < 100; i++)); do
     q "SELECT pgstrata.m${id}_replay(1)" >/dev/null || break
 done

@@ -37,7 +37,8 @@ static void test_replay_conflicts(void **state)
     migration(&m, "id");
     char *fwd = msql_replay_function(&m, false, NULL);
     char *rev = msql_replay_function(&m, true, NULL);
-    assert_non_null(strstr(fwd, "CREATE FUNCTION \"pgstrata\".\"m7_replay\"(max_rows bigint)"));
+    assert_non_null(
+        strstr(fwd, "CREATE OR REPLACE FUNCTION \"pgstrata\".\"m7_replay\"(max_rows bigint)"));
     assert_non_null(
         strstr(fwd, "INSERT INTO \"public\".\"Events_pgs_new\" (\"id\", \"created_at\")"));
     assert_non_null(strstr(fwd, " ON CONFLICT (\"id\", \"created_at\") DO NOTHING;"));
