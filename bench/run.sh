@@ -136,13 +136,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) pri
                                            else if (a / b < 10) printf "%.1fx", a / b;
                                            else printf "%.0fx", a / b }'; }
 # Runs a command with its output appended to $LOG. Sets T (wall seconds) and RC.
+# EPOCHREALTIME (bash 5), not $(date ...): a fork of date would count ~1 ms
+# against whichever tool it wraps.
 timed() {
     local t0 t1
     printf '\n$ %s\n' "$*" >>"$LOG"
-    t0=$(date +%s.%N)
+    t0=$EPOCHREALTIME
     RC=0
     "$@" >>"$LOG" 2>&1 || RC=$?
-    t1=$(date +%s.%N)
+    t1=$EPOCHREALTIME
     T=$(sub "$t0" "$t1")
     printf '# exit %s, %s s\n' "$RC" "$T" >>"$LOG"
 }
