@@ -371,6 +371,18 @@ static int do_finish(Cli *cli, Session *s, Migration *m, int lt)
     int code = EXIT_FAILED;
     char *err = NULL;
     bool dropped = false;
+    /* archived before the drop: a failed archive drops nothing */
+    const char *archive = cli->policy_values[POPT_ARCHIVE_COMMAND];
+    if (archive && !cli->keep_old && !mstep_archive_old(s->c, m, archive, &err)) {
+        cli_error("%s", err);
+        free(err);
+        return EXIT_FAILED;
+    }
+    if (archive && !cli->keep_old && !cli->quiet) {
+        char *old = ident_display(s->schema, m->old_table);
+        printf("archived %s with the archive command\n", old);
+        free(old);
+    }
     if (mstep_finish(s->c, m, cli->keep_old, lt, cli->retry_budget_s, &dropped, &err)) {
         code = EXIT_OK;
         if (!cli->quiet && dropped)

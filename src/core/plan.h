@@ -85,6 +85,10 @@ struct StrBuf;
 void sb_partition_bounds(struct StrBuf *sb, const Policy *p, int64_t lo, int64_t hi);
 void sb_key_value(struct StrBuf *sb, const Policy *p, int64_t v);
 
+/* An --archive-command for one table: %t (the table) and %r (its range),
+ * each single-quoted for the shell; %% is a percent sign. */
+char *archive_command(const char *tmpl, const char *table, const char *range);
+
 /* Whether the partition set has gaps or overlaps; err names the two
  * partitions and the hole. Used by `create` before registering a policy. */
 bool snapshot_check_contiguous(const TableSnapshot *t, char *err, size_t errlen);

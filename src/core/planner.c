@@ -637,8 +637,7 @@ static int plan_drop(Ctx *c, const char *schema, const char *name, int dep)
     return i;
 }
 
-/* %t and %r, each single-quoted for the shell; %% is a percent sign. */
-static char *archive_command(const char *tmpl, const char *table, const char *range)
+char *archive_command(const char *tmpl, const char *table, const char *range)
 {
     StrBuf sb;
     sb_init(&sb);

@@ -1,11 +1,14 @@
 #include "db/migrate_steps.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/ident.h"
 #include "core/naming.h"
+#include "core/plan.h"
 #include "core/strbuf.h"
 #include "db/backoff.h"
 #include "db/executor.h"
@@ -1108,6 +1111,45 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
     DropArgs d = {&sql, "migrate-rollback"};
     bool ok = with_retries(c, lock_timeout_ms, retry_budget_s, drop_txn, &d, NULL, err);
     strlist_free(&sql);
+    return ok;
+}
+
+static bool archive_sink(void *arg, const char *buf, size_t len)
+{
+    return fwrite(buf, 1, len, (FILE *)arg) == len;
+}
+
+bool mstep_archive_old(Conn *c, const Migration *m, const char *command_template, char **err)
+{
+    char *disp = ident_display(m->schema, m->old_table);
+    char *cmd = archive_command(command_template, disp, "the whole table");
+    StrBuf sql;
+    sb_init(&sql);
+    sb_append(&sql, "COPY (SELECT * FROM ");
+    sb_qualified(&sql, m->schema, m->old_table);
+    sb_append(&sql, ") TO STDOUT");
+    fflush(NULL);
+    FILE *f = popen(cmd, "w");
+    bool ok = f != NULL;
+    if (!f)
+        *err = xasprintf("could not start the archive command: %s", strerror(errno));
+    bool copied = ok && db_copy_out(c, sql.data, archive_sink, f);
+    if (f) {
+        int status = pclose(f);
+        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            *err = xasprintf("the archive command failed (%s %d); %s is kept, and the next "
+                             "\"pgstrata migrate finish\" archives it again",
+                             WIFSIGNALED(status) ? "signal" : "exit status",
+                             WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), disp);
+            ok = false;
+        } else if (!copied) {
+            *err = xasprintf("could not copy %s to the archive command: %s", disp, conn_error(c));
+            ok = false;
+        }
+    }
+    sb_free(&sql);
+    free(cmd);
+    free(disp);
     return ok;
 }
 

@@ -86,6 +86,9 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
  * keeps it until keep_old_until (an SQL interval text, or NULL). */
 bool mstep_finish(Conn *c, Migration *m, const char *keep_old, int lock_timeout_ms,
                   double retry_budget_s, bool *dropped, char **err);
+/* Pipes the old table (COPY text, all its rows) to an --archive-command before
+ * finish drops it; false, with nothing dropped, when the command fails. */
+bool mstep_archive_old(Conn *c, const Migration *m, const char *command_template, char **err);
 
 /* Tables a migration in progress holds. Until finish, maintain only makes
  * new partitions for its source and its new tree (so writes and the replay

@@ -143,8 +143,17 @@ is "$RUN_RC" 0 "cutover again" || diag "$RUN_ERR"
 run "$PGSTRATA" migrate status events --json
 is "$RUN_RC" 0 "status --json"
 like "$RUN_OUT" '"step":[[:space:]]*"cutover"' "status says cutover"
-run "$PGSTRATA" migrate finish events
+old_rows=$(q "SELECT count(*) FROM events_pgs_old")
+run "$PGSTRATA" migrate finish events --archive-command 'cat >/dev/null; exit 3'
+is "$RUN_RC" 1 "finish whose archive command fails: exit 1"
+is "$RUN_ERR" 'pgstrata: error: the archive command failed (exit status 3); public.events_pgs_old is kept, and the next "pgstrata migrate finish" archives it again' \
+    "... says so"
+is "$(q "SELECT to_regclass('events_pgs_old') IS NOT NULL")" t "... and drops nothing"
+run "$PGSTRATA" migrate finish events --archive-command "cat > $TEST_TMPDIR/old.copy; echo %t > $TEST_TMPDIR/old.name"
 is "$RUN_RC" 0 "finish exits 0" || diag "$RUN_ERR"
+like "$RUN_OUT" "archived public.events_pgs_old with the archive command" "finish says it archived the old table"
+is "$(wc -l <"$TEST_TMPDIR/old.copy")" "$old_rows" "the archive command got every row of the old table"
+is "$(cat "$TEST_TMPDIR/old.name")" "public.events_pgs_old" "... and its name as %t"
 writer_stop
 is "$(writer_failed)" 0 "no write failed the second time" || diag "$(writer_errors)"
 is "$(q "SELECT to_regclass('events_pgs_old') IS NULL")" t "the old table is dropped"
