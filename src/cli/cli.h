@@ -89,6 +89,7 @@ int cmd_plan(Cli *cli);
 int cmd_maintain(Cli *cli);
 int cmd_ls(Cli *cli);
 int cmd_migrate(Cli *cli);
+int cmd_doctor(Cli *cli);
 /* migrate subcommands: args[0] is the source table. */
 int cmd_migrate_plan(Cli *cli, char **args, int nargs);
 int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs);

@@ -18,6 +18,7 @@ enum {
     C_MAINTAIN = 1 << 4,
     C_LS = 1 << 5,
     C_MIGRATE = 1 << 6,
+    C_DOCTOR = 1 << 7,
     C_ALL = 0xff,
 };
 
@@ -44,6 +45,9 @@ static const Command commands[] = {
      "migrate plan|start|backfill|verify|cutover|rollback|finish|status SOURCE [options]",
      "re-lay a live table out online: a new partitioned tree, change capture, backfill, "
      "verify, cutover"},
+    {"doctor", C_DOCTOR, cmd_doctor, "doctor [TABLE...] [--json]",
+     "what is wrong with the partitioned tables (any of them), and the fix for each; exit 0 "
+     "healthy, 1 warnings, 2 errors"},
 };
 
 enum {
@@ -89,7 +93,7 @@ static const OptionSpec options[] = {
     {"no-password", 0, O_NOPASS, C_ALL, NULL, "never prompt for a password"},
     {"password", 0, O_PASS, C_ALL, NULL, "prompt for a password"},
     {"quiet", 0, O_QUIET, C_ALL, NULL, "print only errors and summaries"},
-    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE, NULL,
+    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR, NULL,
      "machine-readable output"},
     {"dry-run", 0, O_DRY_RUN, C_CREATE | C_MAINTAIN, NULL, "print the plan, change nothing"},
     {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE, "TS",
