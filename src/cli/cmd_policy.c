@@ -8,15 +8,8 @@
 #include "core/ident.h"
 #include "core/strbuf.h"
 #include "db/policy_store.h"
+#include "report/json_fields.h"
 #include "report/text_table.h"
-
-static void add_string(cJSON *o, const char *key, const char *v)
-{
-    if (v)
-        cJSON_AddStringToObject(o, key, v);
-    else
-        cJSON_AddNullToObject(o, key);
-}
 
 /* The policy's fields as (name, text) pairs, shared by text and JSON. */
 typedef struct Field {
@@ -66,10 +59,10 @@ static cJSON *policy_json(const PolicyRow *row)
     Field f[N_FIELDS];
     policy_fields(row, f);
     cJSON *o = cJSON_CreateObject();
-    add_string(o, "schema", row->policy.schema);
-    add_string(o, "table_name", row->policy.table);
+    json_add_string_or_null(o, "schema", row->policy.schema);
+    json_add_string_or_null(o, "table_name", row->policy.table);
     for (int i = 0; i < N_FIELDS; i++)
-        add_string(o, f[i].name, f[i].value);
+        json_add_string_or_null(o, f[i].name, f[i].value);
     fields_free(f);
     return o;
 }

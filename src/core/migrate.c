@@ -45,8 +45,7 @@ void finding_add(MigrateInspection *m, Severity sev, const char *what, const cha
     f->accept = xstrdup_or_null(accept);
 }
 
-/* Whether value is one of the comma-separated items of list. */
-static bool listed(const char *list, const char *value)
+bool comma_listed(const char *list, const char *value)
 {
     size_t n = strlen(value);
     for (const char *p = list; p && *p;) {
@@ -59,14 +58,16 @@ static bool listed(const char *list, const char *value)
     return false;
 }
 
+bool finding_accepted(const Finding *f, const char *accepted)
+{
+    return f->severity == SEV_BLOCKER && f->accept && comma_listed(accepted, f->accept);
+}
+
 size_t migrate_unaccepted_blockers(const MigrateInspection *m, const char *accepted)
 {
     size_t n = 0;
-    for (size_t i = 0; i < m->nfindings; i++) {
-        const Finding *f = &m->findings[i];
-        if (f->severity == SEV_BLOCKER && !(f->accept && listed(accepted, f->accept)))
-            n++;
-    }
+    for (size_t i = 0; i < m->nfindings; i++)
+        n += m->findings[i].severity == SEV_BLOCKER && !finding_accepted(&m->findings[i], accepted);
     return n;
 }
 

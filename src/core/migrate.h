@@ -64,7 +64,11 @@ typedef struct MigrateInspection {
 
 void finding_add(MigrateInspection *m, Severity sev, const char *what, const char *object,
                  char *message /* owned */, const char *accept);
-/* Blockers not lifted by the accepted values (a comma-separated list, may be NULL). */
+/* Whether value is one of the comma-separated items of list (may be NULL). */
+bool comma_listed(const char *list, const char *value);
+/* A blocker lifted by the accepted values (a comma-separated list, may be NULL). */
+bool finding_accepted(const Finding *f, const char *accepted);
+/* Blockers not lifted by the accepted values. */
 size_t migrate_unaccepted_blockers(const MigrateInspection *m, const char *accepted);
 void migrate_inspection_free(MigrateInspection *m);
 

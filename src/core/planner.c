@@ -61,14 +61,6 @@ static void add_note(Ctx *c, const char *target, char *why_owned)
     act(c, i)->why = why_owned;
 }
 
-static char *qualified(const char *schema, const char *name)
-{
-    StrBuf sb;
-    sb_init(&sb);
-    sb_qualified(&sb, schema, name);
-    return sb.data;
-}
-
 /* A key value as SQL. timestamptz bounds are civil times in the zone,
  * resolved by the server, so DST days come out 23 or 25 hours long. */
 void sb_key_value(StrBuf *sb, const Policy *p, int64_t v)
@@ -277,7 +269,7 @@ static int plan_move_default(Ctx *c, const char *name, int64_t lo, int64_t hi, i
     const TableSnapshot *t = c->t;
     char *disp = ident_display(c->p->schema, name);
     char *def_disp = ident_display(c->p->schema, t->default_name);
-    char *def_sql = qualified(c->p->schema, t->default_name);
+    char *def_sql = sql_qualified(c->p->schema, t->default_name);
     char *range = range_text(c, lo, hi);
     char *col = key_column_sql(c);
     StrBuf where, cols, sb;
@@ -397,7 +389,7 @@ static int64_t key_clamp_lower(KeyType key, int64_t lo)
 static int plan_drop_leftover(Ctx *c, const PendingInfo *pd, int dep)
 {
     char *disp = ident_display(c->p->schema, pd->name);
-    char *q = qualified(c->p->schema, pd->name);
+    char *q = sql_qualified(c->p->schema, pd->name);
     int i = add_action(c, ACT_DROP_LEFTOVER, disp);
     Action *a = act(c, i);
     strlist_add(&a->sql, xasprintf("DROP TABLE %s", q));
@@ -616,7 +608,7 @@ static char *retired_update_sql(const char *schema, const char *name, const char
 static int plan_drop(Ctx *c, const char *schema, const char *name, int dep)
 {
     char *disp = ident_display(schema, name);
-    char *q = qualified(schema, name);
+    char *q = sql_qualified(schema, name);
     int i = add_action(c, ACT_DROP, disp);
     Action *a = act(c, i);
     strlist_add(&a->sql, xasprintf("DROP TABLE %s", q));
@@ -656,14 +648,7 @@ char *archive_command(const char *tmpl, const char *table, const char *range)
             sb_putc(&sb, *s);
             continue;
         }
-        sb_putc(&sb, '\'');
-        for (const char *v = val; *v; v++) {
-            if (*v == '\'')
-                sb_append(&sb, "'\\''");
-            else
-                sb_putc(&sb, *v);
-        }
-        sb_putc(&sb, '\'');
+        sb_shell_quoted(&sb, val);
         s++;
     }
     return sb.data;
@@ -672,7 +657,7 @@ char *archive_command(const char *tmpl, const char *table, const char *range)
 static int plan_archive(Ctx *c, const char *schema, const char *name, const char *range, int dep)
 {
     char *disp = ident_display(schema, name);
-    char *q = qualified(schema, name);
+    char *q = sql_qualified(schema, name);
     int i = add_action(c, ACT_ARCHIVE, disp);
     Action *a = act(c, i);
     strlist_add(&a->pre_sql, retired_update_sql(schema, name, "state = 'archiving'"));
@@ -794,7 +779,7 @@ static void plan_finalize(Ctx *c)
         if (!pi->detach_pending)
             continue;
         char *disp = ident_display(c->p->schema, pi->name);
-        char *q = qualified(c->p->schema, pi->name);
+        char *q = sql_qualified(c->p->schema, pi->name);
         int k = add_action(c, ACT_FINALIZE, disp);
         Action *a = act(c, k);
         strlist_add(&a->sql,
@@ -912,7 +897,7 @@ static void plan_retention(Ctx *c, int64_t cutoff)
         if (!is_range_part(pi) || pi->upper_unbounded || pi->upper > cutoff)
             continue;
         char *disp = ident_display(c->p->schema, pi->name);
-        char *q = qualified(c->p->schema, pi->name);
+        char *q = sql_qualified(c->p->schema, pi->name);
         char *range = range_text(c, pi->lower_unbounded ? pi->upper : pi->lower, pi->upper);
         int k = add_action(c, ACT_DETACH, disp);
         Action *a = act(c, k);
@@ -1050,7 +1035,7 @@ void plan_table(Plan *plan, const TableSnapshot *t, const ServerInfo *server,
                 const PlanOptions *opts)
 {
     Ctx c = {.plan = plan, .t = t, .p = &t->policy, .server = server, .opts = opts};
-    c.parent_sql = qualified(t->policy.schema, t->policy.table);
+    c.parent_sql = sql_qualified(t->policy.schema, t->policy.table);
     c.parent_disp = ident_display(t->policy.schema, t->policy.table);
     size_t first = plan->n;
     char err[1024];

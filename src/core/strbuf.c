@@ -175,3 +175,23 @@ void sb_literal(StrBuf *sb, const char *value)
     }
     sb_putc(sb, '\'');
 }
+
+void sb_shell_quoted(StrBuf *sb, const char *value)
+{
+    sb_putc(sb, '\'');
+    for (const char *v = value; *v; v++) {
+        if (*v == '\'')
+            sb_append(sb, "'\\''");
+        else
+            sb_putc(sb, *v);
+    }
+    sb_putc(sb, '\'');
+}
+
+char *sql_qualified(const char *schema, const char *name)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    sb_qualified(&sb, schema, name);
+    return sb.data;
+}

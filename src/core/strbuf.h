@@ -32,6 +32,10 @@ void sb_ident(StrBuf *sb, const char *name);
 void sb_qualified(StrBuf *sb, const char *schema, const char *name);
 /* 'value' with quotes doubled; E'' form when the value holds a backslash. */
 void sb_literal(StrBuf *sb, const char *value);
+/* 'value' for a POSIX shell: single-quoted, each ' written '\''. */
+void sb_shell_quoted(StrBuf *sb, const char *value);
+/* "schema"."name", allocated. */
+char *sql_qualified(const char *schema, const char *name);
 
 /* Allocating conveniences; abort on out-of-memory like every allocation here. */
 char *xstrdup(const char *s);

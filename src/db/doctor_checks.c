@@ -26,35 +26,11 @@ static bool fail(Conn *c, char **err, const char *what)
     return false;
 }
 
-static char *qualified(const char *schema, const char *name)
-{
-    StrBuf sb;
-    sb_init(&sb);
-    sb_qualified(&sb, schema, name);
-    return sb.data;
-}
-
-/* s single-quoted for a POSIX shell. */
-static char *shell_quoted(const char *s)
-{
-    StrBuf sb;
-    sb_init(&sb);
-    sb_putc(&sb, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            sb_append(&sb, "'\\''");
-        else
-            sb_putc(&sb, *s);
-    }
-    sb_putc(&sb, '\'');
-    return sb.data;
-}
-
 /* Rows in a default partition: "at least N" when the count stopped at the cap. */
 static bool count_default(Conn *c, const char *schema, const char *name, long long *rows,
                           char **err)
 {
-    char *q = qualified(schema, name);
+    char *q = sql_qualified(schema, name);
     char *sql = xasprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT %d) s", q,
                           DEFAULT_ROWS_COUNTED + 1);
     free(q);
@@ -71,7 +47,7 @@ static void check_default(DoctorReport *out, const char *schema, const char *tab
                           const char *dschema, const char *dname, double estimate, long long rows)
 {
     char *parent = ident_display(schema, table), *def = ident_display(dschema, dname);
-    char *pq = qualified(schema, table), *dq = qualified(dschema, dname);
+    char *pq = sql_qualified(schema, table), *dq = sql_qualified(dschema, dname);
     if (rows > 0) {
         char *evidence = rows > DEFAULT_ROWS_COUNTED
                              ? xasprintf("%s holds over %d rows (about %.0f by the statistics)",
@@ -128,8 +104,10 @@ static bool check_parents(Conn *c, const char *const *params, DoctorReport *out,
         strlist_add(seen_t, xstrdup(table));
         out->tables++;
         if (!db_get_bool(r, i, 3)) {
-            char *q = qualified(schema, table), *disp = ident_display(schema, table);
-            char *arg = shell_quoted(disp);
+            char *q = sql_qualified(schema, table), *disp = ident_display(schema, table);
+            StrBuf arg;
+            sb_init(&arg);
+            sb_shell_quoted(&arg, disp);
             long long parts = db_get_ll(r, i, 2, 0);
             doctor_add(out, "parent-not-analyzed", DOC_WARNING, ident_display(schema, table), NULL,
                        xasprintf("%lld partition%s; the parent has no statistics of its own", parts,
@@ -139,10 +117,10 @@ static bool check_parents(Conn *c, const char *const *params, DoctorReport *out,
                                "and can pick bad plans"),
                        xasprintf("ANALYZE %s;  (a table managed by pgstrata: \"pgstrata policy "
                                  "set %s --analyze changed\" keeps it analyzed)",
-                                 q, arg));
+                                 q, arg.data));
             free(q);
             free(disp);
-            free(arg);
+            sb_free(&arg);
         }
         if (db_get(r, i, 5)) {
             long long rows = 0;
@@ -173,8 +151,8 @@ static bool check_pending_detach(Conn *c, const char *const *params, DoctorRepor
     if (!r)
         return fail(c, err, "partitions pending detach");
     for (int i = 0; i < db_rows(r); i++) {
-        char *pq = qualified(db_get(r, i, 0), db_get(r, i, 1));
-        char *cq = qualified(db_get(r, i, 2), db_get(r, i, 3));
+        char *pq = sql_qualified(db_get(r, i, 0), db_get(r, i, 1));
+        char *cq = sql_qualified(db_get(r, i, 2), db_get(r, i, 3));
         char *child = ident_display(db_get(r, i, 2), db_get(r, i, 3));
         char *parent = ident_display(db_get(r, i, 0), db_get(r, i, 1));
         doctor_add(out, "detach-pending", DOC_ERROR, xstrdup(parent), xstrdup(child),

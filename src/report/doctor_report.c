@@ -2,6 +2,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "report/json_fields.h"
+
 static size_t count(const DoctorReport *r, DoctorSeverity s)
 {
     size_t n = 0;
@@ -39,10 +41,7 @@ cJSON *report_doctor_json(const DoctorReport *r)
         cJSON_AddStringToObject(o, "id", f->id);
         cJSON_AddStringToObject(o, "severity", doctor_severity_name(f->severity));
         cJSON_AddStringToObject(o, "table", f->table);
-        if (f->object)
-            cJSON_AddStringToObject(o, "object", f->object);
-        else
-            cJSON_AddNullToObject(o, "object");
+        json_add_string_or_null(o, "object", f->object);
         cJSON_AddStringToObject(o, "evidence", f->evidence);
         cJSON_AddStringToObject(o, "why", f->why);
         cJSON_AddStringToObject(o, "fix", f->fix);

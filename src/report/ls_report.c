@@ -8,6 +8,7 @@
 #include "core/ident.h"
 #include "core/strbuf.h"
 #include "report/text_table.h"
+#include "report/json_fields.h"
 
 void format_bytes(int64_t bytes, char buf[32])
 {
@@ -159,14 +160,6 @@ void report_tables_text(FILE *out, const TableRow *rows, size_t n)
     text_table_free(tt);
 }
 
-static void add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-    if (value)
-        cJSON_AddStringToObject(obj, key, value);
-    else
-        cJSON_AddNullToObject(obj, key);
-}
-
 static void add_estimate(cJSON *obj, const char *key, double value)
 {
     if (value < 0 || !isfinite(value))
@@ -178,26 +171,26 @@ static void add_estimate(cJSON *obj, const char *key, double value)
 static cJSON *table_json(const TableRow *t)
 {
     cJSON *o = cJSON_CreateObject();
-    add_string_or_null(o, "schema", t->schema);
-    add_string_or_null(o, "table", t->table);
+    json_add_string_or_null(o, "schema", t->schema);
+    json_add_string_or_null(o, "table", t->table);
     cJSON_AddBoolToObject(o, "exists", t->exists);
-    add_string_or_null(o, "column", t->column);
-    add_string_or_null(o, "key_type", t->key_type);
-    add_string_or_null(o, "interval", t->interval);
-    add_string_or_null(o, "premake", t->premake);
-    add_string_or_null(o, "retention", t->retention);
-    add_string_or_null(o, "retention_mode", t->retention_mode);
+    json_add_string_or_null(o, "column", t->column);
+    json_add_string_or_null(o, "key_type", t->key_type);
+    json_add_string_or_null(o, "interval", t->interval);
+    json_add_string_or_null(o, "premake", t->premake);
+    json_add_string_or_null(o, "retention", t->retention);
+    json_add_string_or_null(o, "retention_mode", t->retention_mode);
     cJSON_AddNumberToObject(o, "partitions", t->partitions);
     cJSON_AddBoolToObject(o, "has_default", t->has_default);
     add_estimate(o, "default_rows", t->default_rows);
-    add_string_or_null(o, "oldest", t->oldest);
-    add_string_or_null(o, "newest", t->newest);
-    add_string_or_null(o, "coverage_ahead", t->coverage_ahead);
+    json_add_string_or_null(o, "oldest", t->oldest);
+    json_add_string_or_null(o, "newest", t->newest);
+    json_add_string_or_null(o, "coverage_ahead", t->coverage_ahead);
     cJSON_AddNumberToObject(o, "total_bytes", (double)t->total_bytes);
     cJSON_AddNumberToObject(o, "pending_detach", t->pending_detach);
     cJSON_AddNumberToObject(o, "detached", t->detached);
-    add_string_or_null(o, "last_maintained", t->last_maintained);
-    add_string_or_null(o, "last_analyzed", t->last_analyzed);
+    json_add_string_or_null(o, "last_maintained", t->last_maintained);
+    json_add_string_or_null(o, "last_analyzed", t->last_analyzed);
     return o;
 }
 
@@ -283,17 +276,17 @@ void report_parts_text(FILE *out, const TableRow *table, const PartRow *rows, si
 static cJSON *part_json(const PartRow *p)
 {
     cJSON *o = cJSON_CreateObject();
-    add_string_or_null(o, "schema", p->schema);
-    add_string_or_null(o, "name", p->name);
-    add_string_or_null(o, "lower", p->lower);
-    add_string_or_null(o, "upper", p->upper);
-    add_string_or_null(o, "state", p->state);
+    json_add_string_or_null(o, "schema", p->schema);
+    json_add_string_or_null(o, "name", p->name);
+    json_add_string_or_null(o, "lower", p->lower);
+    json_add_string_or_null(o, "upper", p->upper);
+    json_add_string_or_null(o, "state", p->state);
     cJSON_AddNumberToObject(o, "bytes", (double)p->bytes);
     add_estimate(o, "est_rows", p->est_rows);
-    add_string_or_null(o, "last_vacuum", p->last_vacuum);
-    add_string_or_null(o, "last_autovacuum", p->last_autovacuum);
-    add_string_or_null(o, "last_analyze", p->last_analyze);
-    add_string_or_null(o, "last_autoanalyze", p->last_autoanalyze);
+    json_add_string_or_null(o, "last_vacuum", p->last_vacuum);
+    json_add_string_or_null(o, "last_autovacuum", p->last_autovacuum);
+    json_add_string_or_null(o, "last_analyze", p->last_analyze);
+    json_add_string_or_null(o, "last_autoanalyze", p->last_autoanalyze);
     return o;
 }
 

@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 #include "report/ls_report.h"
 #include "report/text_table.h"
+#include "report/json_fields.h"
 
 void format_duration(double seconds, char buf[32])
 {
@@ -25,25 +26,6 @@ void format_duration(double seconds, char buf[32])
         snprintf(buf, 32, "%.0f h %.0f min", floor(seconds / 3600), fmod(floor(seconds / 60), 60));
     else
         snprintf(buf, 32, "%.1f days", seconds / 86400);
-}
-
-/* Whether value is one of the comma-separated items of list. */
-static bool listed(const char *list, const char *value)
-{
-    size_t n = strlen(value);
-    for (const char *p = list; p && *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == n && strncmp(p, value, n) == 0)
-            return true;
-        p = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
-static bool accepted(const Finding *f, const char *accept)
-{
-    return f->severity == SEV_BLOCKER && f->accept && listed(accept, f->accept);
 }
 
 static double rows_per_second(const MigrateReportOptions *o)
@@ -164,7 +146,7 @@ static void print_findings(FILE *out, const MigrateInspection *m, const MigrateR
         fprintf(out, "      %s\n", f->message);
         if (sev != SEV_BLOCKER)
             continue;
-        if (accepted(f, o->accept))
+        if (finding_accepted(f, o->accept))
             fprintf(out, "      (accepted with --accept %s)\n", f->accept);
         else if (f->accept)
             fprintf(out, "      (pass --accept %s to go on)\n", f->accept);
@@ -181,11 +163,11 @@ static char *missing_accepts(const MigrateInspection *m, const char *accept, siz
     *fixed = 0;
     for (size_t i = 0; i < m->nfindings; i++) {
         const Finding *f = &m->findings[i];
-        if (f->severity != SEV_BLOCKER || accepted(f, accept))
+        if (f->severity != SEV_BLOCKER || finding_accepted(f, accept))
             continue;
         if (!f->accept)
             (*fixed)++;
-        else if (!listed(sb.data, f->accept))
+        else if (!comma_listed(sb.data, f->accept))
             sb_printf(&sb, "%s%s", sb.len ? "," : "", f->accept);
     }
     return sb.data;
@@ -242,29 +224,15 @@ void report_migrate_text(FILE *out, const MigrateInspection *m, const MigrateRep
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static void add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-    if (value)
-        cJSON_AddStringToObject(obj, key, value);
-    else
-        cJSON_AddNullToObject(obj, key);
-}
-
-static void add_strings(cJSON *arr, const StrList *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i] ? l->items[i] : ""));
-}
-
 static cJSON *finding_json(const Finding *f, const char *accept)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "severity", severity_name(f->severity));
     cJSON_AddStringToObject(o, "what", f->what);
-    add_string_or_null(o, "object", f->object);
+    json_add_string_or_null(o, "object", f->object);
     cJSON_AddStringToObject(o, "message", f->message);
-    add_string_or_null(o, "accept", f->accept);
-    cJSON_AddBoolToObject(o, "accepted", accepted(f, accept));
+    json_add_string_or_null(o, "accept", f->accept);
+    cJSON_AddBoolToObject(o, "accepted", finding_accepted(f, accept));
     return o;
 }
 
@@ -279,7 +247,7 @@ cJSON *report_migrate_json(const MigrateInspection *m, const MigrateReportOption
     cJSON_AddStringToObject(src, "display", disp);
     free(disp);
     cJSON_AddStringToObject(root, "kind", source_kind_name(m->kind));
-    add_strings(cJSON_AddArrayToObject(root, "children"), &m->children);
+    json_add_strings(cJSON_AddArrayToObject(root, "children"), &m->children);
 
     cJSON *key = cJSON_AddObjectToObject(root, "key");
     cJSON_AddStringToObject(key, "column", m->key_column);
@@ -287,8 +255,8 @@ cJSON *report_migrate_json(const MigrateInspection *m, const MigrateReportOption
     cJSON_AddBoolToObject(key, "nullable", m->key_nullable);
 
     cJSON *ident = cJSON_AddObjectToObject(root, "identity");
-    add_strings(cJSON_AddArrayToObject(ident, "columns"), &m->identity_columns);
-    add_strings(cJSON_AddArrayToObject(ident, "types"), &m->identity_types);
+    json_add_strings(cJSON_AddArrayToObject(ident, "columns"), &m->identity_columns);
+    json_add_strings(cJSON_AddArrayToObject(ident, "types"), &m->identity_types);
 
     cJSON *layout = cJSON_AddObjectToObject(root, "layout");
     char iv[48], buf[48];
@@ -297,10 +265,10 @@ cJSON *report_migrate_json(const MigrateInspection *m, const MigrateReportOption
     char *pre = policy_premake_text(p);
     cJSON_AddStringToObject(layout, "premake", pre);
     free(pre);
-    add_string_or_null(layout, "time_zone",
-                       m->key_type == KEY_TIMESTAMPTZ ? snapshot_zone(p) : NULL);
+    json_add_string_or_null(layout, "time_zone",
+                            m->key_type == KEY_TIMESTAMPTZ ? snapshot_zone(p) : NULL);
     char *start = policy_start_text(p);
-    add_string_or_null(layout, "start", start);
+    json_add_string_or_null(layout, "start", start);
     free(start);
 
     if (m->has_keys) {
@@ -345,7 +313,7 @@ cJSON *report_migrate_json(const MigrateInspection *m, const MigrateReportOption
     size_t left = migrate_unaccepted_blockers(m, o->accept);
     cJSON_AddNumberToObject(root, "blockers", (double)total);
     cJSON_AddNumberToObject(root, "unaccepted_blockers", (double)left);
-    add_string_or_null(root, "accept", o->accept);
+    json_add_string_or_null(root, "accept", o->accept);
     cJSON_AddBoolToObject(root, "start_would_proceed", left == 0);
     return root;
 }

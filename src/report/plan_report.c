@@ -1,5 +1,6 @@
 /* Plans as text and JSON: see plan_report.h. */
 #include "report/plan_report.h"
+#include "report/json_fields.h"
 
 #include <string.h>
 
@@ -83,32 +84,18 @@ void report_plan_text(FILE *out, const Plan *plan, bool dry_run_header)
     }
 }
 
-static void add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-    if (value)
-        cJSON_AddStringToObject(obj, key, value);
-    else
-        cJSON_AddNullToObject(obj, key);
-}
-
-static void add_strings(cJSON *arr, const StrList *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i] ? l->items[i] : ""));
-}
-
 static cJSON *action_json(const Action *a)
 {
     cJSON *o = cJSON_CreateObject();
-    add_string_or_null(o, "table", a->table);
+    json_add_string_or_null(o, "table", a->table);
     cJSON_AddStringToObject(o, "kind", action_kind_name(a->kind));
-    add_string_or_null(o, "target", a->target);
-    add_string_or_null(o, "why", a->why);
-    add_string_or_null(o, "lock", a->lock);
-    add_strings(cJSON_AddArrayToObject(o, "sql"), &a->sql);
+    json_add_string_or_null(o, "target", a->target);
+    json_add_string_or_null(o, "why", a->why);
+    json_add_string_or_null(o, "lock", a->lock);
+    json_add_strings(cJSON_AddArrayToObject(o, "sql"), &a->sql);
     cJSON *book = cJSON_AddArrayToObject(o, "bookkeeping_sql");
-    add_strings(book, &a->pre_sql);
-    add_strings(book, &a->book_sql);
+    json_add_strings(book, &a->pre_sql);
+    json_add_strings(book, &a->book_sql);
     cJSON_AddBoolToObject(o, "autocommit", a->autocommit);
     if (a->depends_on >= 0)
         cJSON_AddNumberToObject(o, "depends_on", a->depends_on);
@@ -124,7 +111,7 @@ static cJSON *action_json(const Action *a)
     if (a->copy_sql) {
         cJSON *ar = cJSON_AddObjectToObject(o, "archive");
         cJSON_AddStringToObject(ar, "copy_sql", a->copy_sql);
-        add_string_or_null(ar, "command", a->command);
+        json_add_string_or_null(ar, "command", a->command);
     }
     return o;
 }
