@@ -40,117 +40,28 @@ XACT_LIMIT=5
 P99_LIMIT=1.5
 STALL_LIMIT_MS=1000
 
-RUN_START=$(date +%s.%N)
-LOGDIR=$(mktemp -d /tmp/pgstrata-bench-migrate.XXXXXX)
-chmod 755 "$LOGDIR"
-LOG=$LOGDIR/commands.log
-PROBLEMS=()
-
-say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-problem() {
-    PROBLEMS+=("$*")
-    printf '[%s] PROBLEM: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2
-}
-die() {
-    printf 'bench: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
+bench_init pgstrata-bench-migrate
 
 # --- 0. dependencies, build ---------------------------------------------------------
 
-say "installing what is missing (scripts/install-deps.sh)"
-scripts/install-deps.sh
-say "building (make)"
-if ! make >"$LOGDIR/make.log" 2>&1; then
-    tail -n 30 "$LOGDIR/make.log" >&2
-    die "make failed; see $LOGDIR/make.log"
-fi
-[[ -x "$ROOT/build/release/pgstrata" ]] || die "no build/release/pgstrata after make"
-# A private copy: other people's `make` in the same tree must not relink it under us.
-cp "$ROOT/build/release/pgstrata" "$LOGDIR/pgstrata"
-PGSTRATA=$LOGDIR/pgstrata
-PGSTRATA_VERSION=$("$PGSTRATA" --version | awk '{ print $2 }')
-GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-GIT_DIRTY=$(git status --porcelain -- src Makefile 2>/dev/null | wc -l)
+bench_build
 
 # --- 1. cluster -----------------------------------------------------------------------
 
-# shellcheck source=tests/lib/pgcluster.sh
-source "$ROOT/tests/lib/pgcluster.sh"
-CLUSTER_DIR=$(pgcluster_mktemp) || die "could not make a cluster dir"
-BG_PIDS=()
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    # Stopping the server (fast mode) ends every client session we started.
-    pgcluster_stop "$CLUSTER_DIR" || true
-    local p
-    for p in "${BG_PIDS[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
-    echo "logs: $LOGDIR"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-say "starting a throwaway cluster in $CLUSTER_DIR"
-pgcluster_start "$CLUSTER_DIR" || die "could not start the cluster"
+bench_cluster "maintenance_work_mem = '256MB'"
 # Our own psql sessions say who they are; pgstrata runs without PGAPPNAME, so its
 # sessions are "pgstrata" and the sampler can tell them apart.
 export PGAPPNAME=bench
-# Autovacuum is off so that it does not wake up in a timed step (the script vacuums the
-# tables it builds). Checkpoints are pushed away and done by hand between steps.
-psql -X -q -v ON_ERROR_STOP=1 -d postgres \
-    -c "ALTER SYSTEM SET shared_buffers = '1GB'" \
-    -c "ALTER SYSTEM SET autovacuum = off" \
-    -c "ALTER SYSTEM SET max_wal_size = '16GB'" \
-    -c "ALTER SYSTEM SET checkpoint_timeout = '1h'" \
-    -c "ALTER SYSTEM SET maintenance_work_mem = '256MB'"
-_pgcluster_as_owner "$PGCLUSTER_DIR" pg_ctl -D "$PGCLUSTER_DATA" -l "$PGCLUSTER_LOG" \
-    -w -t 120 -s restart || die "could not restart the cluster with the benchmark settings"
-[[ $(psql -X -At -d postgres -c "SHOW shared_buffers") == 1GB ]] || die "shared_buffers did not take"
-PG_VERSION=$(psql -X -At -d postgres -c "SHOW server_version")
 DB=mig
 
 # --- helpers --------------------------------------------------------------------------
 
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
-median() {
-    printf '%s\n' "$@" | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.4f\n", v[(NR + 1) / 2];
-                                  else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-fmt_s() {
-    awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x < 0.1) printf "%.3f s", x;
-                           else if (x < 10) printf "%.2f s", x; else printf "%.1f s", x }'
-}
-fmt_ms() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else if (x < 10) printf "%.2f ms", x;
-                                  else printf "%.0f ms", x }'; }
 fmt_int() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%.0f", x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) print "-";
                                            else printf "%.2fx", a / b }'; }
-ratio_num() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b <= 0) print ""; else print a / b }'; }
-target() { # VALUE OP LIMIT -> met / MISSED
-    awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN { if (v == "") { print "-"; exit }
-        ok = (op == ">=") ? (v >= l) : (op == "<=") ? (v <= l) : (v < l); print ok ? "met" : "MISSED" }'
-}
-# Runs a command with its output appended to $LOG. Sets T (wall seconds) and RC.
-timed() {
-    local t0 t1
-    printf '\n$ %s\n' "$*" >>"$LOG"
-    t0=$(date +%s.%N)
-    RC=0
-    "$@" >>"$LOG" 2>&1 || RC=$?
-    t1=$(date +%s.%N)
-    T=$(sub "$t0" "$t1")
-    printf '# exit %s, %s s\n' "$RC" "$T" >>"$LOG"
-}
-run_logged() {
-    printf '\n$ %s\n' "$*" >>"$LOG"
-    "$@" >>"$LOG" 2>&1
-}
 strata() { env -u PGAPPNAME "$PGSTRATA" -d "$DB" "$@"; }
 checkpoint() { q "CHECKPOINT" >/dev/null; }
 
