@@ -7,6 +7,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
+# shellcheck source=tests/lib/reader.sh
+source "$(dirname "$0")/../lib/reader.sh"
 # shellcheck source=tests/lib/catalog.sh
 source "$(dirname "$0")/../lib/catalog.sh"
 
@@ -262,14 +264,8 @@ fi
 
 # ---- a DETACH ... CONCURRENTLY left pending by hand is finalized ---------------
 mk hd --retention '1 day'
-PGAPPNAME=t_crash_reader psql -X -q -c "BEGIN" -c "SELECT count(*) FROM hd" -c "SELECT pg_sleep(2)" \
-    -c "COMMIT" >/dev/null 2>&1 &
-reader=$!
-for _ in $(seq 50); do
-    [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 't_crash_reader'
-             AND query LIKE '%pg_sleep%'") == 1 ]] && break
-    sleep 0.1
-done
+reader_start t_crash_reader hd 2
+reader=$READER_PID
 run psql -X -v ON_ERROR_STOP=1 -c "SET lock_timeout = '500ms'" \
     -c "ALTER TABLE hd DETACH PARTITION hd_p20240610 CONCURRENTLY"
 isnt "$RUN_RC" 0 "hd: the hand-made DETACH CONCURRENTLY times out"
@@ -286,14 +282,8 @@ is "$(parts hd)" "$(want_parts hd 2024-06-11 2024-06-14)" "hd: the other partiti
 
 # ---- kill -9 while maintain sits in its retry loop -----------------------------
 mk kn --retention '1 day' --lock-timeout 200ms
-PGAPPNAME=t_crash_reader2 psql -X -q -c "BEGIN" -c "SELECT count(*) FROM kn" -c "SELECT pg_sleep(60)" \
-    -c "COMMIT" >/dev/null 2>&1 &
-reader=$!
-for _ in $(seq 50); do
-    [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 't_crash_reader2'
-             AND query LIKE '%pg_sleep%'") == 1 ]] && break
-    sleep 0.1
-done
+reader_start t_crash_reader2 kn 60
+reader=$READER_PID
 "$PGSTRATA" maintain kn --now "$D2" >"$TEST_TMPDIR/kn.out" 2>"$TEST_TMPDIR/kn.err" &
 mpid=$!
 pending=f

@@ -8,6 +8,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
+# shellcheck source=tests/lib/reader.sh
+source "$(dirname "$0")/../lib/reader.sh"
 
 findings() { # ids of the findings in the JSON of doctor "$@", "severity:id:table" per line
     "$PGSTRATA" doctor --json "$@" | jq -r '.findings[] | "\(.severity):\(.id):\(.table)"'
@@ -55,17 +57,10 @@ q "CREATE TABLE halfway (t timestamptz NOT NULL) PARTITION BY RANGE (t);
    CREATE TABLE halfway_2026_01 PARTITION OF halfway FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
    CREATE TABLE halfway_2026_02 PARTITION OF halfway FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
    ANALYZE halfway" >/dev/null
-PGAPPNAME=t_doctor_reader psql -X -q -c "BEGIN" -c "SELECT count(*) FROM halfway" -c "SELECT pg_sleep(2)" \
-    -c "COMMIT" >/dev/null 2>&1 &
-reader=$!
-for _ in $(seq 50); do
-    [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 't_doctor_reader'
-             AND query LIKE '%pg_sleep%'") == 1 ]] && break
-    sleep 0.1
-done
+reader_start t_doctor_reader halfway 2
 run psql -X -v ON_ERROR_STOP=1 -c "SET lock_timeout = '300ms'" \
     -c "ALTER TABLE halfway DETACH PARTITION halfway_2026_01 CONCURRENTLY"
-wait "$reader"
+wait "$READER_PID"
 is "$(q "SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = 'halfway_2026_01'::regclass")" t \
     "halfway_2026_01 is pending detach (the fixture)"
 is "$(findings halfway)" "error:detach-pending:public.halfway" "a partition pending detach: an error"

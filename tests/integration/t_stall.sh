@@ -10,6 +10,8 @@
 set -u
 # shellcheck source=tests/lib/assert.sh
 source "$(dirname "$0")/../lib/assert.sh"
+# shellcheck source=tests/lib/reader.sh
+source "$(dirname "$0")/../lib/reader.sh"
 
 LOCK_TIMEOUT_MS=200
 BOUND_US=$(((2 * LOCK_TIMEOUT_MS + 100) * 1000))
@@ -73,15 +75,8 @@ scenario() {
     fi
 
     # The reader: a transaction that has read the table and stays open.
-    PGAPPNAME="reader_$t" psql -X -q -c "BEGIN" -c "SELECT count(*) FROM $t" \
-        -c "SELECT pg_sleep($READER_SECS)" -c "COMMIT" >/dev/null 2>"$TEST_TMPDIR/reader_$t.err" &
-    local reader=$!
-    local i
-    for i in $(seq 100); do
-        [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'reader_$t'
-                 AND query LIKE '%pg_sleep%'") == 1 ]] && break
-        sleep 0.05
-    done
+    reader_start "reader_$t" "$t" "$READER_SECS" "$TEST_TMPDIR/reader_$t.err"
+    local reader=$READER_PID
     local t_reader_start
     t_reader_start=$(date +%s.%N)
 
@@ -158,15 +153,6 @@ mk_simple() { # TABLE: 06-09 .. 06-15, 06-09 due at $NOW
     is "$RUN_RC" 0 "$1: create" || diag "$RUN_ERR"
 }
 
-wait_for_app() { # APPNAME: until that session is in its pg_sleep
-    local i
-    for i in $(seq 100); do
-        [[ $(q "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'
-                 AND query LIKE '%pg_sleep%'") == 1 ]] && break
-        sleep 0.05
-    done
-}
-
 # A session holding SHARE UPDATE EXCLUSIVE on the parent (as a manual VACUUM or
 # ANALYZE would) makes DETACH ... CONCURRENTLY time out before anything is
 # pending: the retry must start the detach over, not only try FINALIZE.
@@ -174,7 +160,7 @@ mk_simple evsue
 PGAPPNAME=sue psql -X -q -c "BEGIN" -c "LOCK TABLE evsue IN SHARE UPDATE EXCLUSIVE MODE" \
     -c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
 blocker=$!
-wait_for_app sue
+wait_for_sleep sue
 run "$PGSTRATA" maintain evsue --now "$NOW"
 is "$RUN_RC" 0 "evsue: maintain exits 0 after the SHARE UPDATE EXCLUSIVE holder is gone" ||
     diag "$RUN_OUT" "$RUN_ERR"
@@ -188,10 +174,8 @@ is "$(q "SELECT count(*) FROM pg_inherits WHERE inhparent = 'evsue'::regclass AN
 # The retry budget runs out while the reader is still there: exit 1 with a clear
 # message, a consistent state, and the next run (reader gone) finishes.
 mk_simple evbud
-PGAPPNAME=bud psql -X -q -c "BEGIN" -c "SELECT count(*) FROM evbud" -c "SELECT pg_sleep(4)" \
-    -c "COMMIT" >/dev/null 2>&1 &
-reader=$!
-wait_for_app bud
+reader_start bud evbud 4
+reader=$READER_PID
 t0=$(date +%s.%N)
 run "$PGSTRATA" maintain evbud --now "$NOW" --retry-budget 1
 t1=$(date +%s.%N)
