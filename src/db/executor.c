@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/strbuf.h"
+#include "db/archive_pipe.h"
 #include "db/backoff.h"
 #include "db/catalog.h"
 #include "db/failpoint.h"
@@ -187,44 +188,22 @@ static bool attempt_main(Conn *c, const Step *st, int attempt)
     return ok;
 }
 
-typedef struct Pipe {
-    FILE *f;
-    const Action *a;
-    size_t bytes;
-} Pipe;
-
-static bool pipe_sink(void *arg, const char *buf, size_t len)
-{
-    Pipe *p = arg;
-    p->bytes += len;
-    if (p->bytes > 0 && p->bytes == len)
-        failpoint_reach(action_kind_name(p->a->kind), "mid-copy");
-    return fwrite(buf, 1, len, p->f) == len;
-}
-
 static bool run_archive(Conn *c, const Step *st, char **why)
 {
     const Action *a = &st->plan->actions[st->index];
-    fflush(NULL);
-    FILE *f = popen(a->command, "w");
-    if (!f) {
-        *why = xasprintf("could not start the archive command: %s", strerror(errno));
-        return false;
-    }
-    Pipe p = {f, a, 0};
-    bool copied = db_copy_out(c, a->copy_sql, pipe_sink, &p);
-    int status = pclose(f);
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        *why = xasprintf("the archive command failed (%s %d); the table is kept and the archive "
+    char *how = NULL;
+    PipeResult pr = copy_to_command(c, a->copy_sql, a->command, action_kind_name(a->kind), &how);
+    if (pr == PIPE_NOT_STARTED)
+        *why = xasprintf("could not start the archive command: %s", how);
+    else if (pr == PIPE_COMMAND_FAILED)
+        *why = xasprintf("the archive command failed (%s); the table is kept and the archive "
                          "is retried next run",
-                         WIFSIGNALED(status) ? "signal" : "exit status",
-                         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-        return false;
-    }
-    if (!copied) {
+                         how);
+    else if (pr == PIPE_COPY_FAILED)
         *why = error_text(c);
+    free(how);
+    if (pr != PIPE_OK)
         return false;
-    }
     char *dur = ms_sql(clock_ms() - st->start_ms);
     StrList audit_row = {NULL, 0};
     strlist_add(&audit_row, audit_sql(st->o, a, "ok", dur, 1, NULL));

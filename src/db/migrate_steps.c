@@ -10,6 +10,7 @@
 #include "core/naming.h"
 #include "core/plan.h"
 #include "core/strbuf.h"
+#include "db/archive_pipe.h"
 #include "db/backoff.h"
 #include "db/executor.h"
 #include "db/failpoint.h"
@@ -1114,11 +1115,6 @@ bool mstep_rollback(Conn *c, Migration *m, int lock_timeout_ms, double retry_bud
     return ok;
 }
 
-static bool archive_sink(void *arg, const char *buf, size_t len)
-{
-    return fwrite(buf, 1, len, (FILE *)arg) == len;
-}
-
 bool mstep_archive_old(Conn *c, const Migration *m, const char *command_template, char **err)
 {
     char *disp = ident_display(m->schema, m->old_table);
@@ -1128,25 +1124,18 @@ bool mstep_archive_old(Conn *c, const Migration *m, const char *command_template
     sb_append(&sql, "COPY (SELECT * FROM ");
     sb_qualified(&sql, m->schema, m->old_table);
     sb_append(&sql, ") TO STDOUT");
-    fflush(NULL);
-    FILE *f = popen(cmd, "w");
-    bool ok = f != NULL;
-    if (!f)
-        *err = xasprintf("could not start the archive command: %s", strerror(errno));
-    bool copied = ok && db_copy_out(c, sql.data, archive_sink, f);
-    if (f) {
-        int status = pclose(f);
-        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            *err = xasprintf("the archive command failed (%s %d); %s is kept, and the next "
-                             "\"pgstrata migrate finish\" archives it again",
-                             WIFSIGNALED(status) ? "signal" : "exit status",
-                             WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), disp);
-            ok = false;
-        } else if (!copied) {
-            *err = xasprintf("could not copy %s to the archive command: %s", disp, conn_error(c));
-            ok = false;
-        }
-    }
+    char *how = NULL;
+    PipeResult pr = copy_to_command(c, sql.data, cmd, NULL, &how);
+    if (pr == PIPE_NOT_STARTED)
+        *err = xasprintf("could not start the archive command: %s", how);
+    else if (pr == PIPE_COMMAND_FAILED)
+        *err = xasprintf("the archive command failed (%s); %s is kept, and the next \"pgstrata "
+                         "migrate finish\" archives it again",
+                         how, disp);
+    else if (pr == PIPE_COPY_FAILED)
+        *err = xasprintf("could not copy %s to the archive command: %s", disp, conn_error(c));
+    free(how);
+    bool ok = pr == PIPE_OK;
     sb_free(&sql);
     free(cmd);
     free(disp);
