@@ -34,31 +34,25 @@
     " (fi.x << 31)), 0) FROM (SELECT i.inhrelid, i.xmin::text::int8 AS x"                          \
     " FROM pg_catalog.pg_inherits i WHERE i.inhparent = " parent " OFFSET 0) fi)"
 
-/* One cached partition: its identity and row version, and what it says. */
-typedef struct Entry {
-    unsigned int relid;
-    unsigned int xmin;
-    PartitionInfo info; /* name owned */
-} Entry;
-
+/* Cached partitions (each with its relid and row_xmin). */
 typedef struct EntryList {
-    Entry *items;
+    PartitionInfo *items;
     size_t n;
 } EntryList;
 
 static void entries_free(EntryList *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        free(l->items[i].info.name);
+        free(l->items[i].name);
     free(l->items);
     memset(l, 0, sizeof(*l));
 }
 
-static Entry *entries_add(EntryList *l)
+static PartitionInfo *entries_add(EntryList *l)
 {
     if (l->n % 64 == 0)
-        l->items = xrealloc(l->items, (l->n + 64) * sizeof(Entry));
-    Entry *e = &l->items[l->n++];
+        l->items = xrealloc(l->items, (l->n + 64) * sizeof(PartitionInfo));
+    PartitionInfo *e = &l->items[l->n++];
     memset(e, 0, sizeof(*e));
     return e;
 }
@@ -68,9 +62,8 @@ static Entry *entries_add(EntryList *l)
  * letters (D default, B bounded, L lower MINVALUE, U upper MAXVALUE, P detach
  * pending) or "-", and the name with backslash and newline escaped. */
 
-static void format_entry(StrBuf *sb, const Entry *e)
+static void format_entry(StrBuf *sb, const PartitionInfo *pi)
 {
-    const PartitionInfo *pi = &e->info;
     char flags[8];
     size_t k = 0;
     if (pi->is_default)
@@ -86,7 +79,7 @@ static void format_entry(StrBuf *sb, const Entry *e)
     if (k == 0)
         flags[k++] = '-';
     flags[k] = '\0';
-    sb_printf(sb, "%u %u %s %lld %lld ", e->relid, e->xmin, flags, (long long)pi->lower,
+    sb_printf(sb, "%u %u %s %lld %lld ", pi->relid, pi->row_xmin, flags, (long long)pi->lower,
               (long long)pi->upper);
     for (const char *s = pi->name; *s; s++) {
         if (*s == '\\')
@@ -99,7 +92,7 @@ static void format_entry(StrBuf *sb, const Entry *e)
     sb_putc(sb, '\n');
 }
 
-static bool parse_entry(const char **cursor, Entry *e)
+static bool parse_entry(const char **cursor, PartitionInfo *e)
 {
     const char *s = *cursor;
     char *end;
@@ -107,11 +100,11 @@ static bool parse_entry(const char **cursor, Entry *e)
     if (end == s || *end != ' ')
         return false;
     s = end + 1;
-    e->xmin = (unsigned int)strtoul(s, &end, 10);
+    e->row_xmin = (unsigned int)strtoul(s, &end, 10);
     if (end == s || *end != ' ')
         return false;
     for (s = end + 1; *s && *s != ' '; s++) {
-        PartitionInfo *pi = &e->info;
+        PartitionInfo *pi = e;
         switch (*s) {
         case 'D':
             pi->is_default = true;
@@ -136,10 +129,10 @@ static bool parse_entry(const char **cursor, Entry *e)
     }
     if (*s != ' ')
         return false;
-    e->info.lower = strtoll(s + 1, &end, 10);
+    e->lower = strtoll(s + 1, &end, 10);
     if (*end != ' ')
         return false;
-    e->info.upper = strtoll(end + 1, &end, 10);
+    e->upper = strtoll(end + 1, &end, 10);
     if (*end != ' ')
         return false;
     s = end + 1;
@@ -160,7 +153,7 @@ static bool parse_entry(const char **cursor, Entry *e)
             sb_putc(&name, ch);
         }
     }
-    e->info.name = name.data;
+    e->name = name.data;
     *cursor = eol + 1;
     return true;
 }
@@ -187,17 +180,15 @@ static bool fail(Conn *c, char **err, const char *what)
 }
 
 /* Copies e into t's partitions; take: the name moves instead of being copied. */
-static void add_partition(TableSnapshot *t, Entry *e, bool name_cached, bool take)
+static void add_partition(TableSnapshot *t, PartitionInfo *e, bool name_cached, bool take)
 {
     if (t->nparts % 64 == 0)
         t->parts = xrealloc(t->parts, (t->nparts + 64) * sizeof(PartitionInfo));
     PartitionInfo *pi = &t->parts[t->nparts++];
-    *pi = e->info;
-    pi->name = take ? e->info.name : xstrdup(e->info.name);
+    *pi = *e;
+    pi->name = take ? e->name : xstrdup(e->name);
     if (take)
-        e->info.name = NULL;
-    pi->relid = e->relid;
-    pi->row_xmin = e->xmin;
+        e->name = NULL;
     pi->name_cached = name_cached;
 }
 
@@ -251,15 +242,16 @@ static void misses_free(Miss *m, size_t n)
 
 static int compare_entries(const void *a, const void *b)
 {
-    return compare_oids(&((const Entry *)a)->relid, &((const Entry *)b)->relid);
+    return compare_oids(&((const PartitionInfo *)a)->relid, &((const PartitionInfo *)b)->relid);
 }
 
 /* l sorted by relid (read_entries sorts the old entries of a miss). */
-static const Entry *find_entry(const EntryList *l, unsigned int relid, unsigned int xmin)
+static const PartitionInfo *find_entry(const EntryList *l, unsigned int relid, unsigned int xmin)
 {
-    Entry key = {.relid = relid};
-    const Entry *e = l->n ? bsearch(&key, l->items, l->n, sizeof(Entry), compare_entries) : NULL;
-    return e && e->xmin == xmin ? e : NULL;
+    PartitionInfo key = {.relid = relid};
+    const PartitionInfo *e =
+        l->n ? bsearch(&key, l->items, l->n, sizeof(PartitionInfo), compare_entries) : NULL;
+    return e && e->row_xmin == xmin ? e : NULL;
 }
 
 /* Step 1, one statement for every parent: the fingerprint of its rows now,
@@ -321,7 +313,7 @@ static bool read_entries(Conn *c, TableSnapshot *s, size_t n, bool use_cache, Mi
         Miss *x = &m[nm++];
         x->idx = (size_t)(t - s);
         if (cached.n)
-            qsort(cached.items, cached.n, sizeof(Entry), compare_entries);
+            qsort(cached.items, cached.n, sizeof(PartitionInfo), compare_entries);
         x->old = cached;
         x->pages = db_get(r, i, 4) ? xstrdup(db_get(r, i, 4)) : NULL;
     }
@@ -363,7 +355,7 @@ static bool read_rows(Conn *c, TableSnapshot *s, Miss *m, size_t nm, const char 
         strlist_add(&idx, xasprintf("%zu", i));
         for (size_t j = 0; j < m[i].old.n; j++)
             strlist_add(&known, xasprintf("%lld", ((long long)m[i].old.items[j].relid << 32) |
-                                                      (long long)m[i].old.items[j].xmin));
+                                                      (long long)m[i].old.items[j].row_xmin));
     }
     char *a[3] = {db_text_array((const char *const *)parents.items, parents.n),
                   db_text_array((const char *const *)idx.items, idx.n),
@@ -391,20 +383,20 @@ static bool read_rows(Conn *c, TableSnapshot *s, Miss *m, size_t nm, const char 
             continue; /* no partitions */
         unsigned int relid = (unsigned int)db_get_ll(r, i, 2, 0);
         unsigned int xmin = (unsigned int)db_get_ll(r, i, 3, 0);
-        const Entry *old = db_get(r, i, 5) ? NULL : find_entry(&x->old, relid, xmin);
+        const PartitionInfo *old = db_get(r, i, 5) ? NULL : find_entry(&x->old, relid, xmin);
         const char *expr = db_get(r, i, 6);
         if (!old && !expr)
             continue; /* dropped while we read */
-        Entry e = {.relid = relid, .xmin = xmin};
+        PartitionInfo e = {.relid = relid, .row_xmin = xmin};
         if (old) {
-            e.info = old->info;
+            e = *old;
         } else {
-            e.info.name = xstrdup(db_get(r, i, 5));
-            e.info.is_default = strcmp(expr, "DEFAULT") == 0;
-            if (!e.info.is_default)
-                e.info.bounded = catalog_parse_bounds(t->policy.key_type, expr, &e.info);
+            e.name = xstrdup(db_get(r, i, 5));
+            e.is_default = strcmp(expr, "DEFAULT") == 0;
+            if (!e.is_default)
+                e.bounded = catalog_parse_bounds(t->policy.key_type, expr, &e);
         }
-        e.info.detach_pending = db_get_bool(r, i, 4);
+        e.detach_pending = db_get_bool(r, i, 4);
         add_partition(t, &e, old != NULL, old == NULL);
     }
     db_clear(r);
@@ -453,10 +445,7 @@ void catalog_remember_partitions(Conn *c, const TableSnapshot *s, size_t n, cons
             StrBuf sb;
             sb_init(&sb);
             for (size_t j = 0; j < s[i].nparts; j++) {
-                Entry e = {.relid = s[i].parts[j].relid,
-                           .xmin = s[i].parts[j].row_xmin,
-                           .info = s[i].parts[j]};
-                format_entry(&sb, &e);
+                format_entry(&sb, &s[i].parts[j]);
             }
             strlist_add(&parents, xasprintf("%u", s[i].oid));
             strlist_add(&fps, xstrdup(s[i].parts_fingerprint));
