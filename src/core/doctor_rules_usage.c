@@ -169,6 +169,21 @@ static void planning(RuleCtx *c)
              advise_fix(c));
 }
 
+static bool ident_char(char ch)
+{
+    return isalnum((unsigned char)ch) || ch == '_' || (unsigned char)ch >= 0x80;
+}
+
+/* Whether text (lower case) has word as a whole word. */
+static bool has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
+        if ((p == text || !ident_char(p[-1])) && !ident_char(p[n]))
+            return true;
+    return false;
+}
+
 /* Why a query is not pruned at plan time, from its text. */
 static const char *prune_reason(const DocTable *t, const DocQuery *q)
 {
@@ -182,7 +197,7 @@ static const char *prune_reason(const DocTable *t, const DocQuery *q)
         char *key = xstrdup(t->key_column);
         for (char *p = key; *p; p++)
             *p = (char)tolower((unsigned char)*p);
-        if (!strstr(lower, key))
+        if (!has_word(lower, key))
             why = "it has no condition on the key";
         free(key);
     }
