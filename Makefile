@@ -18,7 +18,7 @@ WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-proto
             -Wnull-dereference -Wimplicit-fallthrough
 CPPFLAGS += -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -Isrc -I$(PG_INC)
 CFLAGS   += -std=c11 $(WARNINGS) -MMD -MP
-LDLIBS   += -L$(PG_LIB) -lpq -lcjson -lm
+LDLIBS   += -L$(PG_LIB) -lpq -lcjson -lyaml -lmicrohttpd -lm
 
 ifeq ($(BUILD),asan)
   CFLAGS  += -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -32,9 +32,12 @@ CORE_SRC   := $(wildcard src/core/*.c)
 REPORT_SRC := $(wildcard src/report/*.c)
 DB_SRC     := $(wildcard src/db/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
-APP_SRC    := $(CORE_SRC) $(REPORT_SRC) $(DB_SRC) $(CLI_SRC) src/main.c
+DAEMON_SRC := $(wildcard src/daemon/*.c)
+APP_SRC    := $(CORE_SRC) $(REPORT_SRC) $(DB_SRC) $(CLI_SRC) $(DAEMON_SRC) src/main.c
 APP_OBJ    := $(APP_SRC:%.c=$(OUT)/%.o)
-PURE_OBJ   := $(CORE_SRC:%.c=$(OUT)/%.o) $(REPORT_SRC:%.c=$(OUT)/%.o)
+# The daemon's pure parts (configuration, schedule, metrics) are unit-tested too.
+DAEMON_PURE := $(addprefix $(OUT)/src/daemon/,config.o config_values.o schedule.o metrics.o)
+PURE_OBJ   := $(CORE_SRC:%.c=$(OUT)/%.o) $(REPORT_SRC:%.c=$(OUT)/%.o) $(DAEMON_PURE)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:%.c=$(OUT)/%)
 
@@ -51,7 +54,7 @@ $(OUT)/%.o: %.c
 
 # Unit tests link only the pure modules: no libpq calls, no server.
 $(OUT)/tests/unit/%: $(OUT)/tests/unit/%.o $(PURE_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson -lyaml -lm
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -8,6 +8,7 @@
 
 #include "core/policy.h"
 #include "db/conn.h"
+#include "db/executor.h"
 
 /* Exit codes, documented in --help, the man page and the README. */
 enum {
@@ -49,6 +50,12 @@ struct Cli {
     bool no_explain;
     int planning_partitions;  /* 0: the default */
     double planning_limit_ms; /* < 0: the default */
+    const char *config;       /* daemon --config / --check-config FILE */
+    bool check_config;
+    /* Set by the daemon for its passes, never from the command line. */
+    ActionHook on_action;         /* each action's outcome, instead of lines on stdout/stderr */
+    void *hook_arg;               /* passed to on_action */
+    const char *hold_destructive; /* why retirement steps wait this pass (the daemon's window) */
 };
 
 /* Parses argv; returns -1 to go on, or an exit code (after --help, or a
@@ -87,6 +94,11 @@ bool cli_apply_policy_options(Conn *c, const Cli *cli, Policy *p, int *code);
 int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creation_only, size_t n,
              bool execute);
 
+/* maintain on an open session (the daemon's pass): the policies of the
+ * tables in cli->args (all when none), the busy ones left alone as maintain
+ * leaves them, then run_pass. Returns the exit code. */
+int maintain_on(Conn *c, const Cli *cli);
+
 /* Prints a cJSON document and frees it. */
 struct cJSON;
 void cli_print_json(struct cJSON *doc);
@@ -99,6 +111,7 @@ int cmd_maintain(Cli *cli);
 int cmd_ls(Cli *cli);
 int cmd_migrate(Cli *cli);
 int cmd_doctor(Cli *cli);
+int cmd_daemon(Cli *cli);
 /* migrate subcommands: args[0] is the source table. */
 int cmd_migrate_plan(Cli *cli, char **args, int nargs);
 int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs);

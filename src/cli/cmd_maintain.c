@@ -53,28 +53,61 @@ static bool *lock_tables(Conn *c, const Policy *p, size_t n, bool wait)
     return held;
 }
 
-static void mark_maintained(Conn *c, const Policy *p, size_t n, const bool *held)
+/* Records the pass on the policies of the tables it held: when it ran, and,
+ * for tables none of whose actions failed or was skipped (their audit rows
+ * since the pass began, under this run id), when it last succeeded. */
+static void mark_maintained(Conn *c, const Cli *cli, const Policy *p, size_t n, const bool *held,
+                            const char *pass_start)
 {
     const char **sch = xcalloc(n + 1, sizeof(char *)), **tab = xcalloc(n + 1, sizeof(char *));
+    char **disp = xcalloc(n + 1, sizeof(char *));
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (!held[i])
             continue;
         sch[k] = p[i].schema;
-        tab[k++] = p[i].table;
+        tab[k] = p[i].table;
+        disp[k++] = ident_display(p[i].schema, p[i].table);
     }
     char *a = db_text_array(sch, k), *b = db_text_array(tab, k);
-    const char *params[] = {a, b};
+    char *d = db_text_array((const char *const *)disp, k);
+    const char *params[] = {a, b, d, cli->run_id ? cli->run_id : "", pass_start};
     if (!db_exec_params(c,
-                        "UPDATE pgstrata.policy SET last_maintained_at = pg_catalog.now()"
-                        " WHERE (parent_schema, parent_table) IN (SELECT * FROM"
-                        " unnest($1::text[], $2::text[]))",
-                        2, params))
+                        "UPDATE pgstrata.policy p SET last_maintained_at = pg_catalog.now(),"
+                        " last_success_at = CASE WHEN EXISTS (SELECT 1 FROM pgstrata.audit a"
+                        "  WHERE a.parent = z.d AND a.at >= $5::timestamptz AND a.run_id = $4"
+                        "  AND a.outcome <> 'ok') THEN p.last_success_at ELSE pg_catalog.now() END"
+                        " FROM unnest($1::text[], $2::text[], $3::text[]) AS z(s, t, d)"
+                        " WHERE (p.parent_schema, p.parent_table) = (z.s, z.t)",
+                        5, params))
         fprintf(stderr, "pgstrata: warning: could not record the pass: %s\n", conn_error(c));
     free(a);
     free(b);
+    free(d);
+    strings_free(disp, k);
     free(sch);
     free(tab);
+}
+
+/* The server's clock when the pass begins, for mark_maintained. */
+static char *pass_clock(Conn *c)
+{
+    DbResult *r = db_query(c, "SELECT pg_catalog.now()::text", 0, NULL);
+    char *t = xstrdup(r && db_get(r, 0, 0) ? db_get(r, 0, 0) : "-infinity");
+    db_clear(r);
+    return t;
+}
+
+/* A table left to another run, told to the daemon as a note. */
+static void report_held_elsewhere(const Cli *cli, char *disp)
+{
+    Action a;
+    memset(&a, 0, sizeof(a));
+    a.kind = ACT_SKIP;
+    a.table = a.target = disp;
+    a.depends_on = -1;
+    ActionEvent ev = {&a, "note", 0, 0, "another pgstrata run is maintaining it"};
+    cli->on_action(cli->hook_arg, &ev);
 }
 
 static int count_errors(const Plan *plan)
@@ -163,7 +196,8 @@ static bool build_plan(Conn *c, const Cli *cli, const Policy *policies, const bo
             catalog_server_info(c, &server);
             for (size_t i = 0; i < k; i++) {
                 PlanOptions opts = {.creation_only = only[i],
-                                    .default_move_max_rows = cli->move_default_max_rows};
+                                    .default_move_max_rows = cli->move_default_max_rows,
+                                    .hold_destructive = cli->hold_destructive};
                 size_t from = plan->n;
                 plan_table(plan, &snaps[i], &server, &opts);
                 acts[i] = changes_partitions(plan, from);
@@ -205,15 +239,21 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creati
              bool execute)
 {
     bool *held = NULL;
+    char *started = NULL;
     if (execute) {
+        started = pass_clock(c);
         held = lock_tables(c, policies, n, cli->wait);
-        if (!held)
+        if (!held) {
+            free(started);
             return EXIT_FAILED;
+        }
         for (size_t i = 0; i < n; i++) {
             if (held[i])
                 continue;
             char *disp = ident_display(policies[i].schema, policies[i].table);
-            if (!cli->quiet)
+            if (cli->on_action)
+                report_held_elsewhere(cli, disp);
+            else if (!cli->quiet)
                 printf("skipped %s: another pgstrata run is maintaining it\n", disp);
             free(disp);
         }
@@ -221,6 +261,7 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creati
     if (interrupted()) {
         cli_error("interrupted: nothing was changed");
         free(held);
+        free(started);
         return EXIT_FAILED;
     }
     Plan plan;
@@ -228,6 +269,7 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creati
     if (!build_plan(c, cli, policies, creation_only, n, held, &plan)) {
         plan_free(&plan);
         free(held);
+        free(started);
         return EXIT_FAILED;
     }
     int code = count_errors(&plan) ? EXIT_FAILED : EXIT_OK;
@@ -245,10 +287,13 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creati
     }
     ExecOptions eo = {.run_id = cli->run_id,
                       .retry_budget_s = cli->retry_budget_s,
-                      .quiet = cli->quiet || cli->json};
+                      .quiet = cli->quiet || cli->json,
+                      .on_action = cli->on_action,
+                      .hook_arg = cli->hook_arg};
     ExecResult res;
     exec_plan_parallel(c, &plan, &eo, cli->jobs, &res);
-    mark_maintained(c, policies, n, held);
+    mark_maintained(c, cli, policies, n, held, started);
+    free(started);
     size_t tables = 0;
     for (size_t i = 0; i < n; i++)
         tables += held[i];
@@ -273,20 +318,13 @@ int run_pass(Conn *c, const Cli *cli, const Policy *policies, const bool *creati
     return res.failed || interrupted() ? EXIT_FAILED : EXIT_OK;
 }
 
-static int plan_or_maintain(Cli *cli, bool execute)
+/* The policies of the tables named (all when none), then one pass. */
+static int pass_on(Conn *c, const Cli *cli, bool execute)
 {
-    if (!cli_names_valid(cli->args, cli->nargs))
-        return EXIT_USAGE;
-    int code = EXIT_OK;
-    Conn *c = cli_connect(cli, true, &code);
-    if (!c)
-        return code;
     PolicyRow *rows = NULL;
     size_t n = 0;
-    if (!cli_load_policies(c, cli, cli->args, cli->nargs, &rows, &n)) {
-        conn_close(c);
+    if (!cli_load_policies(c, cli, cli->args, cli->nargs, &rows, &n))
         return EXIT_FAILED;
-    }
     /* Age tiers and a second level are columns a newer pgstrata fills: such a
      * policy means more than this version can plan, so it is left alone. */
     StrList busy_s = {NULL, 0}, busy_t = {NULL, 0};
@@ -296,7 +334,6 @@ static int plan_or_maintain(Cli *cli, bool execute)
         cli_error("%s", err);
         free(err);
         policy_rows_free(rows, n);
-        conn_close(c);
         return EXIT_FAILED;
     }
     Policy *policies = xcalloc(n + 1, sizeof(Policy));
@@ -310,7 +347,7 @@ static int plan_or_maintain(Cli *cli, bool execute)
                (strcmp(busy_s.items[j], p->schema) != 0 || strcmp(busy_t.items[j], p->table) != 0))
             j++;
         bool busy = j < busy_t.n;
-        if (busy && !cli->quiet && !cli->json) {
+        if (busy && !cli->quiet && !cli->json && !cli->on_action) {
             char *disp = ident_display(p->schema, p->table);
             if (frozen[j])
                 printf("skipped %s: a migration keeps it as it is for a rollback; \"pgstrata "
@@ -339,12 +376,29 @@ static int plan_or_maintain(Cli *cli, bool execute)
     strlist_free(&busy_s);
     strlist_free(&busy_t);
     free(frozen);
-    code = run_pass(c, cli, policies, limited, k, execute);
+    int code = run_pass(c, cli, policies, limited, k, execute);
     if (refused && code == EXIT_OK)
         code = EXIT_FAILED;
     free(limited);
     free(policies);
     policy_rows_free(rows, n);
+    return code;
+}
+
+int maintain_on(Conn *c, const Cli *cli)
+{
+    return pass_on(c, cli, true);
+}
+
+static int plan_or_maintain(Cli *cli, bool execute)
+{
+    if (!cli_names_valid(cli->args, cli->nargs))
+        return EXIT_USAGE;
+    int code = EXIT_OK;
+    Conn *c = cli_connect(cli, true, &code);
+    if (!c)
+        return code;
+    code = pass_on(c, cli, execute);
     conn_close(c);
     return code;
 }

@@ -19,7 +19,9 @@ enum {
     C_LS = 1 << 5,
     C_MIGRATE = 1 << 6,
     C_DOCTOR = 1 << 7,
-    C_ALL = 0xff,
+    C_DAEMON = 1 << 8,
+    C_ALL = 0x1ff,
+    C_DB = C_ALL & ~C_DAEMON, /* the daemon's databases come from its configuration */
 };
 
 typedef struct Command {
@@ -49,6 +51,9 @@ static const Command commands[] = {
      "doctor [TABLE...] [--json] [--query SQL]... [--vacuum-window SPAN] [--stale SPAN]",
      "what is wrong with the partitioned tables (any of them), and the fix for each; exit 0 "
      "healthy, 1 warnings, 2 errors"},
+    {"daemon", C_DAEMON, cmd_daemon, "daemon --config FILE | --check-config FILE",
+     "the service: maintain the databases of a YAML configuration on a schedule, with "
+     "Prometheus metrics; exit 2 when the configuration is invalid"},
 };
 
 enum {
@@ -80,6 +85,8 @@ enum {
     O_NO_EXPLAIN,
     O_PLANNING_PARTITIONS,
     O_PLANNING_LIMIT,
+    O_CONFIG,
+    O_CHECK_CONFIG,
     O_POLICY_BASE, /* + PolicyOption */
 };
 
@@ -93,13 +100,13 @@ typedef struct OptionSpec {
 } OptionSpec;
 
 static const OptionSpec options[] = {
-    {"dbname", 1, O_DBNAME, C_ALL, "DB", "database name, conninfo string or URI"},
-    {"host", 1, O_HOST, C_ALL, "HOST", "server host or socket directory"},
-    {"port", 1, O_PORT, C_ALL, "PORT", "server port"},
-    {"username", 1, O_USER, C_ALL, "USER", "user name"},
-    {"no-password", 0, O_NOPASS, C_ALL, NULL, "never prompt for a password"},
-    {"password", 0, O_PASS, C_ALL, NULL, "prompt for a password"},
-    {"quiet", 0, O_QUIET, C_ALL, NULL, "print only errors and summaries"},
+    {"dbname", 1, O_DBNAME, C_DB, "DB", "database name, conninfo string or URI"},
+    {"host", 1, O_HOST, C_DB, "HOST", "server host or socket directory"},
+    {"port", 1, O_PORT, C_DB, "PORT", "server port"},
+    {"username", 1, O_USER, C_DB, "USER", "user name"},
+    {"no-password", 0, O_NOPASS, C_DB, NULL, "never prompt for a password"},
+    {"password", 0, O_PASS, C_DB, NULL, "prompt for a password"},
+    {"quiet", 0, O_QUIET, C_DB, NULL, "print only errors and summaries"},
     {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR, NULL,
      "machine-readable output"},
     {"dry-run", 0, O_DRY_RUN, C_CREATE | C_MAINTAIN, NULL, "print the plan, change nothing"},
@@ -137,6 +144,9 @@ static const OptionSpec options[] = {
      "doctor: measure the planning time of tables with at least N partitions (default 1000)"},
     {"planning-limit", 1, O_PLANNING_LIMIT, C_DOCTOR, "MS",
      "doctor: a planning time from this many milliseconds up is a warning (default 20)"},
+    {"config", 1, O_CONFIG, C_DAEMON, "FILE", "daemon: the YAML configuration to run"},
+    {"check-config", 1, O_CHECK_CONFIG, C_DAEMON, "FILE",
+     "daemon: check the configuration, say what it would run, and exit"},
     {"column", 1, O_COLUMN, C_CREATE | C_MIGRATE, "COL", "the range partition key column"},
     {"interval", 1, O_POLICY_BASE + POPT_INTERVAL, C_CREATE | C_POLICY | C_MIGRATE, "I",
      "partition width: 15 minutes, 1 hour, 1 day, 1 week, 1 month, 1 quarter, 1 year, N "
@@ -394,6 +404,13 @@ int cli_parse(int argc, char **argv, Cli *cli)
             if (!parse_number(optarg, 0, 1e6, &num))
                 return cli_usage_error("invalid --planning-limit \"%s\": milliseconds", optarg);
             cli->planning_limit_ms = num;
+            break;
+        case O_CONFIG:
+        case O_CHECK_CONFIG:
+            if (cli->config)
+                return cli_usage_error("give --config or --check-config once");
+            cli->config = optarg;
+            cli->check_config = id == O_CHECK_CONFIG;
             break;
         case O_MOVE_DEFAULT_MAX:
             if (!parse_number(optarg, 0, 1e12, &num))

@@ -65,6 +65,7 @@ typedef struct Plan {
 typedef struct PlanOptions {
     bool creation_only;            /* `create`: make partitions, retire nothing */
     int64_t default_move_max_rows; /* above this, moving default rows stops with an error */
+    const char *hold_destructive;  /* NULL, or why retirement steps wait (the daemon's window) */
 } PlanOptions;
 
 #define DEFAULT_MOVE_MAX_ROWS 100000

@@ -582,9 +582,12 @@ static void plan_creation(Ctx *c)
 
 static bool destructive_allowed(Ctx *c)
 {
-    if (c->window_open)
+    if (c->window_open && !c->opts->hold_destructive)
         return true;
-    if (!c->window_noted) {
+    if (!c->window_noted && c->window_open) {
+        add_note(c, NULL, xstrdup(c->opts->hold_destructive));
+        c->window_noted = true;
+    } else if (!c->window_noted) {
         char *w = policy_window_text(c->p);
         add_note(c, NULL,
                  xasprintf("retirement steps wait for the window %s (%s); it is %02d:%02d there "

@@ -39,11 +39,16 @@ struct DbResult {
 static PGcancel *volatile cancels[MAX_CANCELS];
 static pid_t cancels_pid;
 static volatile sig_atomic_t got_sigint;
+/* A daemon's pass: stop signals wait for the running action (conn_stop_between_actions). */
+static volatile sig_atomic_t between_actions;
 
 static void on_sigint(int sig)
 {
-    (void)sig;
-    if (got_sigint) {
+    if (between_actions && sig != SIGUSR1) {
+        got_sigint = 1; /* the executor stops before the next action */
+        return;
+    }
+    if (got_sigint && !between_actions) {
         static const char msg[] = "pgstrata: interrupted again, exiting\n";
         ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
         (void)ignored;
@@ -106,6 +111,14 @@ static void install_sigint(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (between_actions)
+        sigaction(SIGUSR1, &sa, NULL);
+}
+
+void conn_stop_between_actions(void)
+{
+    between_actions = 1;
+    install_sigint();
 }
 
 static void clear_error(Conn *c)
@@ -136,7 +149,8 @@ static void set_error_from(Conn *c, const PGresult *res)
     if (got_sigint && res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
         strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "57014") == 0) {
         free(primary);
-        primary = xstrdup("canceled by Ctrl-C");
+        primary =
+            xstrdup(between_actions ? "canceled: pgstrata is stopping" : "canceled by Ctrl-C");
     }
     c->err = primary;
     c->err_state = dup_field(res, PG_DIAG_SQLSTATE);
@@ -558,6 +572,24 @@ bool db_copy_out(Conn *c, const char *sql, CopySink sink, void *arg)
         c->err = xstrdup("the archive command stopped reading its input");
     }
     return ok && sink_ok;
+}
+
+bool conn_check_conninfo(const char *conninfo, char **err)
+{
+    /* a bare database name is no conninfo string, and conn_open takes it as is */
+    if (!strchr(conninfo, '=') && strncmp(conninfo, "postgres://", 11) != 0 &&
+        strncmp(conninfo, "postgresql://", 13) != 0)
+        return true;
+    char *msg = NULL;
+    PQconninfoOption *o = PQconninfoParse(conninfo, &msg);
+    if (!o) {
+        *err = xstrdup(msg ? msg : "out of memory");
+        first_line_only(*err);
+        PQfreemem(msg);
+        return false;
+    }
+    PQconninfoFree(o);
+    return true;
 }
 
 char *db_text_array(const char *const *items, size_t n)

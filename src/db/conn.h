@@ -23,6 +23,9 @@ typedef struct ConnOptions {
     bool password;    /* -W: prompt before connecting */
 } ConnOptions;
 
+/* Whether a conninfo string or URI parses (what conn_open's dbname takes;
+ * a bare name always does). false with libpq's message in *err. */
+bool conn_check_conninfo(const char *conninfo, char **err);
 /* NULL on failure, with the message (libpq's, first line) in *err. */
 Conn *conn_open(const ConnOptions *opts, char **err);
 /* A second session with the same connection options (password included), for
@@ -86,5 +89,9 @@ char *db_text_array(const char *const *items, size_t n);
 
 /* Set by the SIGINT handler; long loops check it. */
 bool interrupted(void);
+/* For a daemon's pass: SIGTERM and SIGINT only set interrupted(), so the
+ * executor finishes the running action and starts no other; SIGUSR1 also
+ * cancels the running statements (the daemon's deadline). */
+void conn_stop_between_actions(void);
 
 #endif

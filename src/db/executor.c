@@ -330,11 +330,21 @@ static void audit_failure(Conn *c, const ExecOptions *o, const Action *a, const 
     free(dur);
 }
 
+static void report(const ExecOptions *o, const Action *a, const char *outcome, double ms,
+                   int attempts, const char *detail)
+{
+    if (!o->on_action)
+        return;
+    ActionEvent ev = {a, outcome, ms, attempts, detail};
+    o->on_action(o->hook_arg, &ev);
+}
+
 void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecOptions *o,
                   ExecResult *res)
 {
     Outcome *done = xcalloc(plan->n + 1, sizeof(Outcome));
     bool *intent_done = xcalloc(plan->n + 1, sizeof(bool));
+    bool lost = false; /* the session is gone: nothing more can run or be recorded */
     deferred_clear();
     for (size_t i = from; i < to; i++) {
         const Action *a = &plan->actions[i];
@@ -346,22 +356,31 @@ void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecO
             done[i] = OUT_OK;
             if (!o->quiet)
                 printf("note     %-17s %s: %s\n", "", a->table, a->why);
+            report(o, a, "note", 0, 0, a->why);
             continue;
         }
         if (a->kind == ACT_ERROR) {
             res->failed++;
-            fprintf(stderr, "pgstrata: error: %s: %s\n", a->table, a->why);
-            audit_failure(c, o, a, "failed", 0, 0, a->why);
+            if (!o->on_action)
+                fprintf(stderr, "pgstrata: error: %s: %s\n", a->table, a->why);
+            report(o, a, "failed", 0, 0, a->why);
+            if (!lost)
+                audit_failure(c, o, a, "failed", 0, 0, a->why);
             continue;
         }
-        if (interrupted() || (a->depends_on >= 0 && done[a->depends_on] != OUT_OK)) {
-            deferred_flush(c);
+        if (lost || interrupted() || (a->depends_on >= 0 && done[a->depends_on] != OUT_OK)) {
+            if (!lost)
+                deferred_flush(c);
             done[i] = OUT_SKIPPED;
             res->skipped++;
-            const char *why = interrupted() ? "interrupted" : "an earlier step it needs failed";
+            const char *why = lost            ? "the connection to the server was lost"
+                              : interrupted() ? "interrupted"
+                                              : "an earlier step it needs failed";
             if (!o->quiet)
                 printf("skipped  %-17s %s (%s)\n", kind, a->target, why);
-            audit_failure(c, o, a, "skipped", 0, 0, why);
+            report(o, a, "skipped", 0, 0, why);
+            if (!lost)
+                audit_failure(c, o, a, "skipped", 0, 0, why);
             continue;
         }
         char *why = NULL;
@@ -375,22 +394,31 @@ void exec_actions(Conn *c, const Plan *plan, size_t from, size_t to, const ExecO
             if (!o->quiet)
                 printf("ok       %-17s %s (%.0f ms%s)\n", kind, a->target, ms,
                        attempts > 1 ? ", retried" : "");
+            report(o, a, "ok", ms, attempts, NULL);
         } else {
-            deferred_flush(c);
+            lost = conn_lost(c);
+            if (lost)
+                deferred_clear(); /* the next pass records what the journal shows */
+            else
+                deferred_flush(c);
             res->failed++;
             /* A relation missing may have been renamed since the plan was made:
              * read every name afresh next time. */
             const char *state = conn_error_state(c);
-            if (state && strcmp(state, "42P01") == 0)
+            if (!lost && state && strcmp(state, "42P01") == 0)
                 catalog_forget_partitions(c);
             if (!o->quiet)
                 printf("FAILED   %-17s %s\n", kind, a->target);
-            fprintf(stderr, "pgstrata: error: %s: %s %s: %s\n", a->table, kind, a->target, why);
-            audit_failure(c, o, a, "failed", ms, attempts, why);
+            if (!o->on_action)
+                fprintf(stderr, "pgstrata: error: %s: %s %s: %s\n", a->table, kind, a->target, why);
+            report(o, a, "failed", ms, attempts, why);
+            if (!lost)
+                audit_failure(c, o, a, "failed", ms, attempts, why);
         }
         free(why);
     }
-    deferred_flush(c);
+    if (!lost)
+        deferred_flush(c);
     fflush(stdout);
     free(intent_done);
     free(done);

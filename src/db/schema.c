@@ -134,6 +134,12 @@ static const char *const migrations[] = {
     "  entries text NOT NULL);"
     "COMMENT ON TABLE pgstrata.partition_cache IS 'pgstrata: the partitions of each parent as "
     "last read; rebuilt at will, safe to truncate';",
+    /* 5: when a pass last ended with every action of a table done, so each
+     * daemon replica (and any monitoring) reads how far behind a table is from
+     * the database rather than from one process's memory. */
+    "ALTER TABLE pgstrata.policy ADD COLUMN last_success_at timestamptz;"
+    "COMMENT ON COLUMN pgstrata.policy.last_success_at IS 'pgstrata: the end of the last pass in "
+    "which every action on this table succeeded';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

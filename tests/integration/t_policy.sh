@@ -30,14 +30,14 @@ partitions() {
 # ---- init ------------------------------------------------------------------------
 run "$PGSTRATA" init
 is "$RUN_RC" 0 "init exits 0"
-is "$RUN_OUT" "installed pgstrata schema version 4" "first init installs the latest version, 4"
+is "$RUN_OUT" "installed pgstrata schema version 5" "first init installs the latest version, 5"
 run "$PGSTRATA" init
 is "$RUN_RC" 0 "second init exits 0"
-is "$RUN_OUT" "pgstrata schema is up to date (version 4)" "second init: up to date"
+is "$RUN_OUT" "pgstrata schema is up to date (version 5)" "second init: up to date"
 run "$PGSTRATA" init
-is "$RUN_OUT" "pgstrata schema is up to date (version 4)" "third init: still up to date"
+is "$RUN_OUT" "pgstrata schema is up to date (version 5)" "third init: still up to date"
 is "$(q "SELECT string_agg(version::text, ',' ORDER BY version) FROM pgstrata.schema_version")" \
-    "1,2,3,4" "schema_version records each version applied"
+    "1,2,3,4,5" "schema_version records each version applied"
 is "$(q "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
           WHERE relnamespace = 'pgstrata'::regnamespace AND relkind = 'r'")" \
     "audit,migration,partition_cache,pending,policy,retired,schema_version" "the seven tables of schema pgstrata"
@@ -46,17 +46,20 @@ is "$(q "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class
 # commands other than init refuse to run on it and say what to do.
 q "INSERT INTO pgstrata.policy (parent_schema, parent_table, key_column, key_type,
      part_interval, premake) VALUES ('public', 'kept_policy', 'ts', 'timestamptz', '1 day', '4')" >/dev/null
-q "DROP TABLE pgstrata.partition_cache, pgstrata.migration; DELETE FROM pgstrata.schema_version WHERE version IN (2, 3, 4)" >/dev/null
+q "DROP TABLE pgstrata.partition_cache, pgstrata.migration; ALTER TABLE pgstrata.policy DROP COLUMN last_success_at;
+   DELETE FROM pgstrata.schema_version WHERE version IN (2, 3, 4, 5)" >/dev/null
 run "$PGSTRATA" policy list
 is "$RUN_RC" 1 "a command on a version 1 schema: exit 1"
-is "$RUN_ERR" 'pgstrata: error: the pgstrata schema is version 1 and this pgstrata needs 4; run "pgstrata init" to upgrade it' \
+is "$RUN_ERR" 'pgstrata: error: the pgstrata schema is version 1 and this pgstrata needs 5; run "pgstrata init" to upgrade it' \
     "a command on a version 1 schema says to run init"
 run "$PGSTRATA" init
 is "$RUN_RC" 0 "init upgrades version 1"
-is "$RUN_OUT" "upgraded pgstrata schema from version 1 to 4" "init says what it upgraded"
+is "$RUN_OUT" "upgraded pgstrata schema from version 1 to 5" "init says what it upgraded"
 is "$(q "SELECT count(*) FROM pgstrata.partition_cache")" 0 "the upgrade made partition_cache"
 is "$(q "SELECT to_regclass('pgstrata.bound_cache') IS NULL")" t "and dropped the older bound_cache"
 is "$(q "SELECT count(*) FROM pgstrata.migration")" 0 "the upgrade made migration"
+is "$(q "SELECT count(*) FROM pgstrata.policy WHERE last_success_at IS NOT NULL")" 0 \
+    "the upgrade added policy.last_success_at"
 is "$(q "SELECT count(*) FROM pgstrata.policy WHERE parent_table = 'kept_policy'")" 1 \
     "the upgrade kept the policies"
 q "DELETE FROM pgstrata.policy WHERE parent_table = 'kept_policy'" >/dev/null
