@@ -149,7 +149,7 @@ static int answer(void *arg, const char *path, StrBuf *body, const char **type)
          * restarting the daemon would not bring it back */
         sb_append(body, D->stopping ? "stopping\n" : "ok\n");
         for (size_t i = 0; i < D->metrics.ndbs; i++) {
-            const DbMetrics *m = &D->metrics.dbs[i];
+            const DbMetrics *m = D->metrics.dbs[i];
             double passes = 0;
             for (int r = 0; r < PASS__COUNT; r++)
                 passes += m->passes[r];

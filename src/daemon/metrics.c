@@ -14,12 +14,12 @@ const char *pass_result_name(PassResult r)
 DbMetrics *metrics_db(Metrics *m, const char *name)
 {
     for (size_t i = 0; i < m->ndbs; i++)
-        if (strcmp(m->dbs[i].name, name) == 0)
-            return &m->dbs[i];
-    m->dbs = xrealloc(m->dbs, (m->ndbs + 1) * sizeof(DbMetrics));
-    DbMetrics *d = &m->dbs[m->ndbs++];
-    memset(d, 0, sizeof(*d));
+        if (strcmp(m->dbs[i]->name, name) == 0)
+            return m->dbs[i];
+    m->dbs = xrealloc(m->dbs, (m->ndbs + 1) * sizeof(DbMetrics *));
+    DbMetrics *d = xcalloc(1, sizeof(DbMetrics));
     d->name = xstrdup(name);
+    m->dbs[m->ndbs++] = d;
     return d;
 }
 
@@ -44,15 +44,16 @@ static void db_metrics_free(DbMetrics *d)
     counts_free(d->actions, d->nactions);
     counts_free(d->retries, d->nretries);
     table_metrics_free(d->tables, d->ntables);
+    free(d);
 }
 
 void metrics_drop_db(Metrics *m, const char *name)
 {
     for (size_t i = 0; i < m->ndbs; i++) {
-        if (strcmp(m->dbs[i].name, name) != 0)
+        if (strcmp(m->dbs[i]->name, name) != 0)
             continue;
-        db_metrics_free(&m->dbs[i]);
-        memmove(&m->dbs[i], &m->dbs[i + 1], (m->ndbs - i - 1) * sizeof(DbMetrics));
+        db_metrics_free(m->dbs[i]);
+        memmove(&m->dbs[i], &m->dbs[i + 1], (m->ndbs - i - 1) * sizeof(DbMetrics *));
         m->ndbs--;
         return;
     }
@@ -112,7 +113,7 @@ void metrics_set_tables(DbMetrics *d, TableMetrics *t, size_t n)
 void metrics_free(Metrics *m)
 {
     for (size_t i = 0; i < m->ndbs; i++)
-        db_metrics_free(&m->dbs[i]);
+        db_metrics_free(m->dbs[i]);
     free(m->dbs);
     memset(m, 0, sizeof(*m));
 }
@@ -268,8 +269,8 @@ void metrics_render(const Metrics *m, double now_mono, StrBuf *out)
     for (size_t f = 0; f < sizeof(db_families) / sizeof(db_families[0]); f++) {
         family(out, db_families[f].name, db_families[f].type, db_families[f].help);
         for (size_t i = 0; i < m->ndbs; i++)
-            sample(out, db_families[f].name, m->dbs[i].name, NULL, NULL, 0,
-                   db_families[f].value(&m->dbs[i], now_mono));
+            sample(out, db_families[f].name, m->dbs[i]->name, NULL, NULL, 0,
+                   db_families[f].value(m->dbs[i], now_mono));
     }
     family(out, "pgstrata_passes_total", "counter",
            "passes by result: ok, failed (an action failed), skipped (another replica held the "
@@ -278,40 +279,42 @@ void metrics_render(const Metrics *m, double now_mono, StrBuf *out)
         for (int r = 0; r < PASS__COUNT; r++) {
             const char *v[] = {pass_result_name((PassResult)r)};
             static const char *const k[] = {"result"};
-            sample(out, "pgstrata_passes_total", m->dbs[i].name, k, v, 1, m->dbs[i].passes[r]);
+            sample(out, "pgstrata_passes_total", m->dbs[i]->name, k, v, 1, m->dbs[i]->passes[r]);
         }
     }
     family(out, "pgstrata_pass_duration_seconds", "summary", "time the passes took");
     for (size_t i = 0; i < m->ndbs; i++) {
         double n = 0;
         for (int r = 0; r < PASS__COUNT; r++)
-            n += m->dbs[i].passes[r];
-        sample(out, "pgstrata_pass_duration_seconds_sum", m->dbs[i].name, NULL, NULL, 0,
-               m->dbs[i].duration_sum_s);
-        sample(out, "pgstrata_pass_duration_seconds_count", m->dbs[i].name, NULL, NULL, 0, n);
+            n += m->dbs[i]->passes[r];
+        sample(out, "pgstrata_pass_duration_seconds_sum", m->dbs[i]->name, NULL, NULL, 0,
+               m->dbs[i]->duration_sum_s);
+        sample(out, "pgstrata_pass_duration_seconds_count", m->dbs[i]->name, NULL, NULL, 0, n);
     }
     family(out, "pgstrata_actions_total", "counter",
            "actions by table, kind (create, attach, detach, drop, ...) and outcome (ok, failed, "
            "skipped)");
     for (size_t i = 0; i < m->ndbs; i++)
-        for (size_t k = 0; k < m->dbs[i].nactions; k++)
-            sample(out, "pgstrata_actions_total", m->dbs[i].name, action_keys,
-                   (const char *const *)m->dbs[i].actions[k].labels, 3, m->dbs[i].actions[k].value);
+        for (size_t k = 0; k < m->dbs[i]->nactions; k++)
+            sample(out, "pgstrata_actions_total", m->dbs[i]->name, action_keys,
+                   (const char *const *)m->dbs[i]->actions[k].labels, 3,
+                   m->dbs[i]->actions[k].value);
     family(out, "pgstrata_lock_retries_total", "counter",
            "lock timeouts retried (another session held a conflicting lock)");
     for (size_t i = 0; i < m->ndbs; i++)
-        for (size_t k = 0; k < m->dbs[i].nretries; k++)
-            sample(out, "pgstrata_lock_retries_total", m->dbs[i].name, table_key,
-                   (const char *const *)m->dbs[i].retries[k].labels, 1, m->dbs[i].retries[k].value);
+        for (size_t k = 0; k < m->dbs[i]->nretries; k++)
+            sample(out, "pgstrata_lock_retries_total", m->dbs[i]->name, table_key,
+                   (const char *const *)m->dbs[i]->retries[k].labels, 1,
+                   m->dbs[i]->retries[k].value);
     for (size_t f = 0; f < sizeof(table_families) / sizeof(table_families[0]); f++) {
         family(out, table_families[f].name, "gauge", table_families[f].help);
         for (size_t i = 0; i < m->ndbs; i++) {
-            for (size_t k = 0; k < m->dbs[i].ntables; k++) {
-                const TableMetrics *t = &m->dbs[i].tables[k];
+            for (size_t k = 0; k < m->dbs[i]->ntables; k++) {
+                const TableMetrics *t = &m->dbs[i]->tables[k];
                 double v;
                 const char *label[] = {t->table};
                 if (table_families[f].value(t, now_mono, &v))
-                    sample(out, table_families[f].name, m->dbs[i].name, table_key, label, 1, v);
+                    sample(out, table_families[f].name, m->dbs[i]->name, table_key, label, 1, v);
             }
         }
     }

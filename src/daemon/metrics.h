@@ -58,13 +58,13 @@ typedef struct DbMetrics {
 } DbMetrics;
 
 typedef struct Metrics {
-    DbMetrics *dbs;
+    DbMetrics **dbs; /* pointers stay valid while others are added */
     size_t ndbs;
     double reloads_ok, reloads_failed;
     double start_wall;
 } Metrics;
 
-/* The database's entry, made when new. */
+/* The database's entry, made when new; valid until metrics_drop_db. */
 DbMetrics *metrics_db(Metrics *m, const char *name);
 /* Forgets a database no longer configured. */
 void metrics_drop_db(Metrics *m, const char *name);

@@ -267,7 +267,7 @@ static inline ServerInfo fx_server(int version_num)
 
 static inline PlanOptions fx_opts(void)
 {
-    PlanOptions o = {false, DEFAULT_MOVE_MAX_ROWS};
+    PlanOptions o = {false, DEFAULT_MOVE_MAX_ROWS, NULL};
     return o;
 }
 
