@@ -8,8 +8,18 @@
 # Prints a single line when nothing is missing.
 set -euo pipefail
 
-PACKAGES=(gcc make libpq-dev libcjson-dev libcmocka-dev postgresql-15 postgresql-client-15
-    clang-format jq)
+PACKAGES=(
+    gcc make                                   # building
+    libpq-dev                                  # libpq: talking to PostgreSQL
+    libcjson-dev                               # cJSON: JSON output, the daemon's logs and pipes
+    libyaml-dev                                # libyaml: the daemon's configuration file
+    libmicrohttpd-dev                          # libmicrohttpd: the daemon's /metrics and /healthz
+    libcmocka-dev                              # cmocka: unit tests
+    postgresql-15 postgresql-client-15         # a server and psql for the tests and the demo
+    clang-format                               # make format-check
+    jq                                         # the tests read --json output and JSON logs
+    curl                                       # the daemon tests scrape /metrics
+)
 
 for arg in "$@"; do
     case "$arg" in

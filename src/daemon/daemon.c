@@ -113,7 +113,7 @@ static void describe(const Config *cfg, FILE *out)
         fprintf(out, "%s\n", d->enabled ? "" : " (disabled)");
     }
     if (cfg->listen)
-        fprintf(out, "  metrics: http://%s/metrics\n", cfg->listen);
+        fprintf(out, "  metrics: %s (/metrics, /healthz)\n", cfg->listen);
     else
         fprintf(out, "  metrics: off\n");
 }

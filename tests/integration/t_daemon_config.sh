@@ -65,6 +65,11 @@ bad "${GOOD}metrics:
   listen: everywhere
 " '5: metrics: listen: invalid listen address "everywhere": expected HOST:PORT, [IPV6]:PORT or :PORT, e.g. 127.0.0.1:9188' \
     "a bad listen address"
+run "$PGSTRATA" daemon --check-config "$REPO_ROOT/deploy/pgstrata.yaml"
+is "$RUN_RC" 0 "the example configuration deploy/pgstrata.yaml is valid"
+like "$RUN_OUT" 'billing: every 1h \(jitter 6m\), retirement only in 02:00-03:00 \(Europe/Berlin\), tables public.invoices public.ledger' \
+    "its second database: its own interval, window, zone and tables"
+like "$RUN_OUT" 'metrics: 127.0.0.1:9188 \(/metrics, /healthz\)' "and where its metrics are"
 run "$PGSTRATA" daemon --check-config "$DAEMON_DIR/missing.yaml"
 is "$RUN_RC" 2 "a missing file: exit 2"
 is "$RUN_ERR" "pgstrata: error: $DAEMON_DIR/missing.yaml: cannot read the file: No such file or directory" \
