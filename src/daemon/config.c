@@ -510,7 +510,8 @@ static bool top_pair(Reader *r, const char *key, const yaml_node_t *k, const yam
                      void *arg)
 {
     TopRead *t = arg;
-    static const char *const own[] = {"databases", "log_format", "metrics", "stop_timeout", NULL};
+    static const char *const own[] = {"databases",    "log_format",   "metrics",
+                                      "stop_timeout", "max_parallel", NULL};
     PassSetter set = pass_setter(key);
     if (set)
         return set(r, v, &t->top);
@@ -535,6 +536,11 @@ static bool top_pair(Reader *r, const char *key, const yaml_node_t *k, const yam
             return fail(r, v, "metrics: expected a mapping (listen: ADDRESS), found %s",
                         shape_name(v));
         return each_pair(r, v, metrics_pair, t->cfg);
+    } else if (strcmp(key, "max_parallel") == 0) {
+        long long n;
+        if (!whole_number(r, v, key, 1, 256, &n))
+            return false;
+        t->cfg->max_parallel = (int)n;
     } else if (strcmp(key, "stop_timeout") == 0) {
         return duration_in(r, v, key, 1, 3600, "from 1s to 1h", &t->cfg->stop_timeout_s);
     } else {
@@ -552,6 +558,7 @@ static bool read_top(Reader *r, const yaml_node_t *root, Config *cfg)
                     shape_name(root));
     TopRead t = {cfg, {0}, NULL, root};
     cfg->stop_timeout_s = 30;
+    cfg->max_parallel = 16;
     bool ok = each_pair(r, root, top_pair, &t);
     if (ok && !t.databases)
         ok = fail(r, root,

@@ -49,6 +49,7 @@ typedef struct Config {
     char *listen_host; /* NULL: every address */
     int listen_port;   /* 0: any free port (the log says which) */
     double stop_timeout_s;
+    int max_parallel; /* passes running at once, over all databases */
 } Config;
 
 /* Checks that need more than the text: whether a conninfo string parses

@@ -348,18 +348,31 @@ static void loop(void)
 {
     Daemon *D = &daemon_state;
     double watchdog = notify_watchdog_period(), watchdog_next = 0;
+    struct pollfd *fds = NULL;
+    Db **owner = NULL;
+    size_t fds_cap = 0;
     for (;;) {
         double now = mono_now();
         if (D->stopping && running_passes() == 0)
-            return;
+            break;
         if (watchdog > 0 && now >= watchdog_next) {
             notify_systemd("WATCHDOG=1");
             watchdog_next = now + watchdog;
         }
-        for (size_t i = 0; !D->stopping && i < D->ndbs; i++) {
-            Db *d = D->dbs[i];
-            if (!d->pid && d->cfg && d->cfg->enabled && now >= d->due)
-                pass_start(d, now);
+        /* the most overdue first, up to max_parallel at once */
+        while (!D->stopping && running_passes() < D->cfg.max_parallel) {
+            Db *next = NULL;
+            for (size_t i = 0; i < D->ndbs; i++) {
+                Db *d = D->dbs[i];
+                if (!d->pid && d->cfg && d->cfg->enabled && now >= d->due &&
+                    (!next || d->due < next->due))
+                    next = d;
+            }
+            if (!next)
+                break;
+            pass_start(next, now);
+            if (!next->pid)
+                break; /* could not start it: pass_start set a later due */
         }
         passes_deadlines(now);
 
@@ -367,8 +380,12 @@ static void loop(void)
         double until = now + 60;
         if (watchdog > 0)
             until = min_d(until, watchdog_next);
-        struct pollfd fds[2 + 2 * 256];
-        Db *owner[2 + 2 * 256];
+        size_t cap = 2 + 2 * D->ndbs;
+        if (cap > fds_cap) {
+            fds = xrealloc(fds, cap * sizeof(*fds));
+            owner = xrealloc(owner, cap * sizeof(*owner));
+            fds_cap = cap;
+        }
         nfds_t nf = 0;
         fds[nf].fd = signal_pipe[0];
         fds[nf].events = POLLIN;
@@ -382,6 +399,7 @@ static void loop(void)
             if (ms >= 0)
                 until = min_d(until, now + ms / 1000.0);
         }
+        bool full = running_passes() >= D->cfg.max_parallel;
         for (size_t i = 0; i < D->ndbs; i++) {
             Db *d = D->dbs[i];
             if (d->pid)
@@ -389,11 +407,11 @@ static void loop(void)
                     min_d(until, d->stage != STOP_NONE
                                      ? d->stage_at
                                      : d->started + (d->cfg ? d->cfg->pass.pass_timeout_s : 60));
-            else if (!D->stopping && d->cfg && d->cfg->enabled)
+            else if (!D->stopping && !full && d->cfg && d->cfg->enabled)
                 until = min_d(until, d->due);
             int pfds[] = {d->report_fd, d->err_fd};
             for (int k = 0; k < 2; k++) {
-                if (pfds[k] < 0 || nf >= sizeof(fds) / sizeof(fds[0]))
+                if (pfds[k] < 0)
                     continue;
                 fds[nf].fd = pfds[k];
                 fds[nf].events = POLLIN;
@@ -420,6 +438,8 @@ static void loop(void)
         passes_reap(now);
         drop_removed();
     }
+    free(fds);
+    free(owner);
 }
 
 int daemon_run(const char *path)

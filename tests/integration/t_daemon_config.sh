@@ -45,7 +45,7 @@ bad "databases:
 " "3:3: invalid YAML: did not find expected '-' indicator while parsing a block collection" \
     "bad YAML"
 bad "${GOOD}intervall: 5m
-" '4: unknown key "intervall" (known here: databases, log_format, metrics, stop_timeout, interval, jitter, pass_timeout, retry_budget, jobs, move_default_max_rows, windows, time_zone)' \
+" '4: unknown key "intervall" (known here: databases, log_format, metrics, stop_timeout, max_parallel, interval, jitter, pass_timeout, retry_budget, jobs, move_default_max_rows, windows, time_zone)' \
     "an unknown key at the top"
 bad "${GOOD}    port: 5432
 " '4: database 1: unknown key "port" (known here: name, conninfo, service, tables, enabled, interval, jitter, pass_timeout, retry_budget, jobs, move_default_max_rows, windows, time_zone)' \

@@ -62,6 +62,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.log_format, LOG_AUTO);
     assert_null(cfg.listen);
     assert_true(cfg.stop_timeout_s == 30);
+    assert_int_equal(cfg.max_parallel, 16);
 }
 
 static void test_everything_and_overrides(void **state)
@@ -77,6 +78,7 @@ static void test_everything_and_overrides(void **state)
                       "jobs: 2\n"
                       "move_default_max_rows: 500\n"
                       "stop_timeout: 10s\n"
+                      "max_parallel: 4\n"
                       "log_format: json\n"
                       "metrics:\n"
                       "  listen: \"[::1]:9188\"\n"
@@ -104,7 +106,7 @@ static void test_everything_and_overrides(void **state)
     assert_true(a->pass.retry_budget_s == 30);
     assert_int_equal(a->pass.jobs, 2);
     assert_int_equal(a->pass.move_default_max_rows, 500);
-    assert_int_equal(a->line, 15);
+    assert_int_equal(a->line, 16);
     /* the database's own values over the top level's */
     assert_string_equal(b->conninfo, "service=billing");
     assert_true(b->pass.interval_s == 90);
@@ -119,6 +121,7 @@ static void test_everything_and_overrides(void **state)
     assert_string_equal(cfg.listen_host, "::1");
     assert_int_equal(cfg.listen_port, 9188);
     assert_true(cfg.stop_timeout_s == 10);
+    assert_int_equal(cfg.max_parallel, 4);
 }
 
 static void test_percent_jitter_follows_own_interval(void **state)
@@ -164,7 +167,7 @@ static void test_unknown_and_twice(void **state)
     (void)state;
     rejects("interval: 1m\nintervall: 5m\n",
             "d.yaml:2: unknown key \"intervall\" (known here: databases, log_format, metrics, "
-            "stop_timeout, interval, jitter, pass_timeout, retry_budget, jobs, "
+            "stop_timeout, max_parallel, interval, jitter, pass_timeout, retry_budget, jobs, "
             "move_default_max_rows, windows, time_zone)");
     rejects("databases:\n  - name: a\n    conninfo: x\n    hots: y\n",
             "d.yaml:4: database 1: unknown key \"hots\" (known here: name, conninfo, service, "
@@ -234,6 +237,8 @@ static void test_bad_values(void **state)
             "d.yaml:1: windows: invalid window \"01:00-01:00\": the window is empty");
     rejects("windows: []\n",
             "d.yaml:1: windows: the list is empty (leave the key out for any time)");
+    rejects("max_parallel: 0\n",
+            "d.yaml:1: max_parallel: \"0\" is not a whole number from 1 to 256");
     rejects("log_format: xml\n", "d.yaml:1: log_format: \"xml\" is not auto, text or json");
     rejects("stop_timeout: 2h\n", "d.yaml:1: stop_timeout: \"2h\" is out of range: from 1s to 1h");
     rejects("metrics:\n  listen: 9188\n",
