@@ -9,7 +9,7 @@
 set -euo pipefail
 
 PACKAGES=(gcc make libpq-dev libcjson-dev libcmocka-dev postgresql-15 postgresql-client-15
-    clang-format jq)
+    clang-format jq chromium)
 
 for arg in "$@"; do
     case "$arg" in
