@@ -35,21 +35,22 @@ typedef struct DocPart {
     bool bounded; /* lower/upper read: a range on the one key column */
     bool lower_unbounded;
     bool upper_unbounded;
-    int64_t lower; /* key space, inclusive */
-    int64_t upper; /* exclusive */
+    int64_t lower;    /* key space, inclusive */
+    int64_t upper;    /* exclusive */
     char *bound_text; /* as PostgreSQL prints it: "FOR VALUES FROM (...) TO (...)", the CHECK */
     char *group;      /* inheritance: the CHECK's other conditions ("tenant_id = 1"), else NULL */
     bool subpartitioned;
-    int64_t bytes; /* pg_total_relation_size (of all leaves when subpartitioned) */
-    double rows;   /* reltuples; -1 never analyzed or vacuumed */
+    int64_t bytes;  /* pg_total_relation_size (of all leaves when subpartitioned) */
+    bool has_pages; /* its main fork is not empty, so it may hold rows */
+    double rows;    /* reltuples; -1 never analyzed or vacuumed */
     int64_t writes; /* n_tup_ins + n_tup_upd + n_tup_del since the statistics reset */
     int64_t reads;  /* seq_tup_read + idx_tup_fetch */
     int64_t dead_rows;
     int64_t mod_since_analyze;
     double vacuum_age; /* seconds since the last vacuum, manual or auto */
     double analyze_age;
-    int64_t xid_age; /* age(relfrozenxid) */
-    bool autovacuum_off; /* reloption autovacuum_enabled = false */
+    int64_t xid_age;        /* age(relfrozenxid) */
+    bool autovacuum_off;    /* reloption autovacuum_enabled = false */
     char **missing_indexes; /* inheritance: the parent's indexes this child lacks (definitions) */
     size_t nmissing_indexes;
 } DocPart;
@@ -63,8 +64,8 @@ typedef struct DocUnique {
 
 typedef struct DocTrigger {
     char *name;
-    char *function;     /* schema-qualified, as displayed */
-    bool returns_null;  /* its body has RETURN NULL: INSERT ... RETURNING gets no row */
+    char *function;    /* schema-qualified, as displayed */
+    bool returns_null; /* its body has RETURN NULL: INSERT ... RETURNING gets no row */
 } DocTrigger;
 
 /* A query EXPLAINed against the table: one given with --query, or one of the
@@ -74,9 +75,9 @@ typedef struct DocQuery {
     bool from_pgss;
     double calls; /* pg_stat_statements: calls and mean time; 0 for --query */
     double mean_ms;
-    int scanned; /* partitions the plan scans after plan-time pruning */
+    int scanned;        /* partitions the plan scans after plan-time pruning */
     int runtime_pruned; /* of those, removed at executor start ("Subplans Removed") */
-    int total;   /* partitions of the table when it was EXPLAINed */
+    int total;          /* partitions of the table when it was EXPLAINed */
     bool generic;
     char *error; /* EXPLAIN failed: its message; the other fields are 0 */
 } DocQuery;
@@ -96,8 +97,8 @@ typedef struct DocTable {
     DocPart *parts; /* by group, then lower bound; default, pending and leftovers after */
     size_t nparts;
 
-    bool has_stats;      /* the parent has inherited statistics, or was analyzed */
-    double analyze_age;  /* the parent's last analyze */
+    bool has_stats;       /* the parent has inherited statistics, or was analyzed */
+    double analyze_age;   /* the parent's last analyze */
     double analyzed_rows; /* the parent's reltuples (set by its last ANALYZE); -1 never */
 
     bool has_default_rows_count; /* the default partition was counted (it has pages) */
@@ -127,9 +128,9 @@ typedef struct DocServer {
     bool autovacuum;
     double av_vacuum_threshold, av_vacuum_scale; /* autovacuum_vacuum_threshold, _scale_factor */
     double av_analyze_threshold, av_analyze_scale;
-    int64_t freeze_max_age;      /* autovacuum_freeze_max_age */
-    double vacuum_mb_per_s;      /* pages autovacuum can dirty per second under its cost limit, MB */
-    char *constraint_exclusion;  /* "partition", "on", "off" */
+    int64_t freeze_max_age;     /* autovacuum_freeze_max_age */
+    double vacuum_mb_per_s;     /* pages autovacuum can dirty per second under its cost limit, MB */
+    char *constraint_exclusion; /* "partition", "on", "off" */
     bool has_pg_stat_statements; /* the extension is installed in this database */
 } DocServer;
 
@@ -143,10 +144,11 @@ typedef struct DocDatabase {
 
 /* Thresholds, with the defaults the README documents. */
 typedef struct DocOptions {
-    double vacuum_window_s; /* --vacuum-window: a partition whose vacuum takes longer is oversized */
-    double stale_s;         /* --stale: a partition with changes not vacuumed/analyzed this long */
-    int many_partitions;    /* partitions beyond which planning time is measured and reported */
-    double plan_ms_limit;   /* planning time beyond which it is a warning */
+    double
+        vacuum_window_s;  /* --vacuum-window: a partition whose vacuum takes longer is oversized */
+    double stale_s;       /* --stale: a partition with changes not vacuumed/analyzed this long */
+    int many_partitions;  /* partitions beyond which planning time is measured and reported */
+    double plan_ms_limit; /* planning time beyond which it is a warning */
 } DocOptions;
 
 #define DOC_DEFAULT_ROWS_COUNTED 1000000

@@ -690,3 +690,21 @@ bool key_parse(KeyType key, const char *text, int64_t *out)
     *out = v;
     return true;
 }
+
+bool key_parse_printed(KeyType key, const char *text, size_t len, int64_t *out)
+{
+    char buf[64];
+    if (len >= sizeof(buf))
+        return false;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    if (key == KEY_TIMESTAMPTZ && len > 19) {
+        char *offset = buf + 19;
+        while (*offset == '.' || (*offset >= '0' && *offset <= '9'))
+            offset++;
+        if (*offset != '+' && *offset != '-')
+            return false;
+        *offset = '\0';
+    }
+    return key_parse(key, buf, out);
+}

@@ -103,5 +103,9 @@ void key_format(KeyType key, int64_t v, char buf[48]);
 /* Reverse of key_format, also reading what PostgreSQL prints (fractions,
  * dates for timestamp keys). */
 bool key_parse(KeyType key, const char *text, int64_t *out);
+/* key_parse of a value as PostgreSQL prints it in a bound or a CHECK: a
+ * timestamptz carries the session's UTC offset ("... 00:00:00+01"), which is
+ * dropped, leaving the civil time in the session's zone. len bytes of text. */
+bool key_parse_printed(KeyType key, const char *text, size_t len, int64_t *out);
 
 #endif

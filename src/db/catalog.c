@@ -342,28 +342,16 @@ static void keys_free(Keys *k)
  * table's zone, so dropping the offset leaves the civil time. */
 static bool parse_bound_value(KeyType key, const char *s, size_t len, bool *unbounded, int64_t *v)
 {
-    char buf[64];
-    if (len >= sizeof(buf))
-        return false;
     if (len >= 2 && s[0] == '\'' && s[len - 1] == '\'') {
         s++;
         len -= 2;
     }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (strcmp(buf, "MINVALUE") == 0 || strcmp(buf, "MAXVALUE") == 0) {
+    if ((len == 8 && strncmp(s, "MINVALUE", 8) == 0) ||
+        (len == 8 && strncmp(s, "MAXVALUE", 8) == 0)) {
         *unbounded = true;
         return true;
     }
-    if (key == KEY_TIMESTAMPTZ && len > 19) {
-        char *offset = buf + 19;
-        while (*offset == '.' || (*offset >= '0' && *offset <= '9'))
-            offset++;
-        if (*offset != '+' && *offset != '-')
-            return false;
-        *offset = '\0';
-    }
-    return key_parse(key, buf, v);
+    return key_parse_printed(key, s, len, v);
 }
 
 bool catalog_parse_bounds(KeyType key, const char *expr, PartitionInfo *pi)
