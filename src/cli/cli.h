@@ -49,6 +49,7 @@ struct Cli {
     bool no_explain;
     int planning_partitions;  /* 0: the default */
     double planning_limit_ms; /* < 0: the default */
+    const char *html;         /* doctor --html: the page's path, NULL when not asked */
 };
 
 /* Parses argv; returns -1 to go on, or an exit code (after --help, or a

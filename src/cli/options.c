@@ -46,7 +46,8 @@ static const Command commands[] = {
      "re-lay a live table out online: a new partitioned tree, change capture, backfill, "
      "verify, cutover"},
     {"doctor", C_DOCTOR, cmd_doctor,
-     "doctor [TABLE...] [--json] [--query SQL]... [--vacuum-window SPAN] [--stale SPAN]",
+     "doctor [TABLE...] [--json] [--html FILE] [--query SQL]... [--vacuum-window SPAN] "
+     "[--stale SPAN]",
      "what is wrong with the partitioned tables (any of them), and the fix for each; exit 0 "
      "healthy, 1 warnings, 2 errors"},
 };
@@ -80,6 +81,7 @@ enum {
     O_NO_EXPLAIN,
     O_PLANNING_PARTITIONS,
     O_PLANNING_LIMIT,
+    O_HTML,
     O_POLICY_BASE, /* + PolicyOption */
 };
 
@@ -137,6 +139,9 @@ static const OptionSpec options[] = {
      "doctor: measure the planning time of tables with at least N partitions (default 1000)"},
     {"planning-limit", 1, O_PLANNING_LIMIT, C_DOCTOR, "MS",
      "doctor: a planning time from this many milliseconds up is a warning (default 20)"},
+    {"html", 1, O_HTML, C_DOCTOR, "FILE",
+     "doctor: also write the report to FILE as one self-contained HTML page (a timeline of "
+     "each table's partitions beside its findings)"},
     {"column", 1, O_COLUMN, C_CREATE | C_MIGRATE, "COL", "the range partition key column"},
     {"interval", 1, O_POLICY_BASE + POPT_INTERVAL, C_CREATE | C_POLICY | C_MIGRATE, "I",
      "partition width: 15 minutes, 1 hour, 1 day, 1 week, 1 month, 1 quarter, 1 year, N "
@@ -394,6 +399,11 @@ int cli_parse(int argc, char **argv, Cli *cli)
             if (!parse_number(optarg, 0, 1e6, &num))
                 return cli_usage_error("invalid --planning-limit \"%s\": milliseconds", optarg);
             cli->planning_limit_ms = num;
+            break;
+        case O_HTML:
+            if (!*optarg)
+                return cli_usage_error("invalid --html \"\": a file name");
+            cli->html = optarg;
             break;
         case O_MOVE_DEFAULT_MAX:
             if (!parse_number(optarg, 0, 1e12, &num))

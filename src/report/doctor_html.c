@@ -10,7 +10,7 @@
 #include "core/strbuf.h"
 #include "report/doctor_timeline.h"
 #include "report/html.h"
-#include "report/ls_report.h"
+#include "core/units.h"
 #include "version.h"
 
 static const char CSS[] =

@@ -8,7 +8,7 @@
 #include "core/ident.h"
 #include "core/strbuf.h"
 #include "report/html.h"
-#include "report/ls_report.h"
+#include "core/units.h"
 
 /* Geometry, in SVG user units (the page scales the whole drawing). */
 #define WIDTH     960.0
@@ -397,6 +397,17 @@ static void draw_bars(FILE *out, const TimelineLayout *l, const Geometry *g, siz
     }
 }
 
+/* What a cell says: its state, or for a list or hash partition its bound. */
+static void cell_label(FILE *out, const DocPart *p, size_t max)
+{
+    static const char prefix[] = "FOR VALUES ";
+    const char *b = p->bound_text;
+    if (p->state != DOC_PART_ATTACHED || !b)
+        fputs(p->state == DOC_PART_ATTACHED ? "no range" : state_name(p->state), out);
+    else
+        html_text_clipped(out, strncmp(b, prefix, strlen(prefix)) ? b : b + strlen(prefix), max);
+}
+
 /* Partitions with no place on the axis, as cells in rows below the lanes. */
 static void draw_cells(FILE *out, const TimelineLayout *l, const Geometry *g, size_t table_no,
                        const bool *marked)
@@ -416,9 +427,11 @@ static void draw_cells(FILE *out, const TimelineLayout *l, const Geometry *g, si
                 row_top + CELL_ROW - 3 - h, g->cell_w > 2 ? g->cell_w - 1 : g->cell_w, h);
         part_title(out, l, p);
         fputs("</rect>\n", out);
-        if (g->cell_w >= 48)
-            fprintf(out, "<text class=\"cell-label\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", x + 2,
-                    row_top + 10, state_name(p->state));
+        if (g->cell_w >= 48) {
+            fprintf(out, "<text class=\"cell-label\" x=\"%.1f\" y=\"%.1f\">", x + 2, row_top + 10);
+            cell_label(out, p, (size_t)(g->cell_w / 6));
+            fputs("</text>\n", out);
+        }
     }
 }
 
@@ -575,12 +588,13 @@ void timeline_svg(FILE *out, const TimelineLayout *l, size_t table_no, const boo
                 lower |= l->lane_of[i] != SIZE_MAX && l->t->parts[i].lower_unbounded;
                 upper |= l->lane_of[i] != SIZE_MAX && l->t->parts[i].upper_unbounded;
             }
+            /* short, to fit the stub beside the first tick; the tooltips say MINVALUE */
             if (lower)
-                fprintf(out, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\">MINVALUE</text>",
-                        LABEL_W + 24, g.axis_y + 16);
+                fprintf(out, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\">\u2212\u221e</text>",
+                        LABEL_W + 8, g.axis_y + 16);
             if (upper)
-                fprintf(out, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\">MAXVALUE</text>",
-                        WIDTH - 24, g.axis_y + 16);
+                fprintf(out, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\">+\u221e</text>",
+                        WIDTH - 8, g.axis_y + 16);
         }
     }
     draw_bars(out, l, &g, table_no, marked);
