@@ -13,7 +13,7 @@
 /* Geometry, in SVG user units (the page scales the whole drawing). */
 #define WIDTH     960.0
 #define LABEL_W   120.0 /* lane names */
-#define STUB      24.0  /* room for a MINVALUE/MAXVALUE end */
+#define STUB      40.0  /* room for a MINVALUE/MAXVALUE end and its label */
 #define PX0       (LABEL_W + STUB)
 #define PX1       (WIDTH - STUB)
 #define TOP       16.0 /* the "now" label */
@@ -369,7 +369,9 @@ static void part_open(FILE *out, const TimelineLayout *l, size_t i, size_t table
         fprintf(out, " id=\"p%zu-%zu\"", table_no, i);
     if (l->tier_of[i] >= 0)
         fprintf(out, " data-tier=\"%d\"", l->tier_of[i]);
-    if (p->state == DOC_PART_DEFAULT && (p->rows > 0 || l->t->default_rows > 0))
+    /* rows counted when the reader could, else the estimate */
+    if (p->state == DOC_PART_DEFAULT &&
+        (l->t->has_default_rows_count ? l->t->default_rows > 0 : p->rows > 0))
         fputs(" data-rows=\"yes\"", out);
 }
 
@@ -590,11 +592,15 @@ void timeline_svg(FILE *out, const TimelineLayout *l, size_t table_no, const boo
             }
             /* short, to fit the stub beside the first tick; the tooltips say MINVALUE */
             if (lower)
-                fprintf(out, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\">\u2212\u221e</text>",
-                        LABEL_W + 8, g.axis_y + 16);
+                fprintf(out,
+                        "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
+                        "style=\"text-anchor:start\">\u2212\u221e</text>",
+                        LABEL_W + 2, g.axis_y + 16);
             if (upper)
-                fprintf(out, "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\">+\u221e</text>",
-                        WIDTH - 8, g.axis_y + 16);
+                fprintf(out,
+                        "<text class=\"tick-label\" x=\"%.1f\" y=\"%.1f\" "
+                        "style=\"text-anchor:end\">+\u221e</text>",
+                        WIDTH - 2, g.axis_y + 16);
         }
     }
     draw_bars(out, l, &g, table_no, marked);

@@ -184,6 +184,7 @@ static void test_hostile_names(void **state)
     assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert_non_null(strstr(html, long_name));
     assert_non_null(strstr(html, "a &lt;b&gt; &amp; &#39;c&#39;"));
+    assert_non_null(strstr(html, "<title>public.&quot;new\nline&quot;\n")); /* kept, quoted */
     assert_non_null(strstr(html, "DEFAULT &lt;/svg&gt;"));
     /* the finding found its partition by the escaped-free display name */
     assert_non_null(strstr(html, "data-part=\"p1-0\""));
