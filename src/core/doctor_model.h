@@ -41,6 +41,7 @@ typedef struct DocPart {
     char *group;      /* inheritance: the CHECK's other conditions ("tenant_id = 1"), else NULL */
     bool subpartitioned;
     int64_t bytes;  /* pg_total_relation_size (of all leaves when subpartitioned) */
+    bool has_pages; /* its main fork is not empty, so it may hold rows */
     double rows;    /* reltuples; -1 never analyzed or vacuumed */
     int64_t writes; /* n_tup_ins + n_tup_upd + n_tup_del since the statistics reset */
     int64_t reads;  /* seq_tup_read + idx_tup_fetch */

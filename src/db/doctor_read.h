@@ -17,6 +17,7 @@ typedef struct DocReadOptions {
     bool measure_planning; /* EXPLAIN a full scan of tables with many partitions */
     bool use_pgss;         /* EXPLAIN the top pg_stat_statements queries on each table */
     const DocOptions *thresholds;
+    const char *now; /* --now: the clock (a timestamptz), NULL for the server's now() */
 } DocReadOptions;
 
 /* The tables schemas[i].tables[i] (every partitioned table and inheritance

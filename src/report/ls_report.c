@@ -10,27 +10,6 @@
 #include "report/text_table.h"
 #include "report/json_fields.h"
 
-void format_bytes(int64_t bytes, char buf[32])
-{
-    static const char *const units[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
-    if (bytes < 0) {
-        snprintf(buf, 32, "?");
-        return;
-    }
-    if (bytes < 1024) {
-        snprintf(buf, 32, "%lld B", (long long)bytes);
-        return;
-    }
-    double v = (double)bytes / 1024.0;
-    size_t u = 0;
-    /* Move up a unit when one decimal would round to 1024.0 ("1024.0 kB"). */
-    while (u + 1 < sizeof units / sizeof units[0] && v >= 1023.95) {
-        v /= 1024.0;
-        u++;
-    }
-    snprintf(buf, 32, "%.1f %s", v, units[u]);
-}
-
 /* "2026-11-22 03:00:00.123+00" -> "2026-11-22 03:00"; NULL -> "never".
  * Anything not shaped like an ISO time is shown as it is (cut to fit). */
 static const char *short_time(const char *iso, char buf[32])

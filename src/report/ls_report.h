@@ -57,11 +57,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/units.h"
 #include "core/inventory.h"
-
-/* Sizes the way pg_size_pretty reads, base 1024: "0 B", "1023 B", "8.0 kB",
- * "1.2 MB", "3.4 GB", "1.0 TB", "2.0 PB"; "?" for a negative (unknown) size. */
-void format_bytes(int64_t bytes, char buf[32]);
 
 void report_tables_text(FILE *out, const TableRow *rows, size_t n);
 /* The caller frees the result with cJSON_Delete. */

@@ -12,22 +12,6 @@
 #include "report/text_table.h"
 #include "report/json_fields.h"
 
-void format_duration(double seconds, char buf[32])
-{
-    if (!isfinite(seconds) || seconds < 0)
-        snprintf(buf, 32, "?");
-    else if (seconds < 1)
-        snprintf(buf, 32, "under 1 s");
-    else if (seconds < 90)
-        snprintf(buf, 32, "%.0f s", seconds);
-    else if (seconds < 5400)
-        snprintf(buf, 32, "%.0f min", seconds / 60);
-    else if (seconds < 2 * 86400.0)
-        snprintf(buf, 32, "%.0f h %.0f min", floor(seconds / 3600), fmod(floor(seconds / 60), 60));
-    else
-        snprintf(buf, 32, "%.1f days", seconds / 86400);
-}
-
 static double rows_per_second(const MigrateReportOptions *o)
 {
     return o->max_rate > 0 && o->max_rate < MIGRATE_COPY_ROWS_PER_S ? o->max_rate

@@ -45,6 +45,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/units.h"
 #include "core/migrate.h"
 #include "core/policy.h"
 
@@ -59,8 +60,5 @@ typedef struct MigrateReportOptions {
 void report_migrate_text(FILE *out, const MigrateInspection *m, const MigrateReportOptions *o);
 /* The caller frees the result with cJSON_Delete. */
 cJSON *report_migrate_json(const MigrateInspection *m, const MigrateReportOptions *o);
-
-/* "12 s", "4 min", "2 h 5 min", "3.5 days". buf 32. */
-void format_duration(double seconds, char buf[32]);
 
 #endif
