@@ -7,9 +7,8 @@
 #include <string.h>
 
 #include "core/strbuf.h"
+#include "core/units.h"
 #include "report/json_fields.h"
-#include "report/ls_report.h"
-#include "report/migrate_report.h"
 #include "report/text_table.h"
 
 /* ---- words ----------------------------------------------------------------- */
