@@ -5,6 +5,7 @@
  * 2 for a wrong command line. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "core/advise.h"
@@ -12,6 +13,7 @@
 #include "core/strbuf.h"
 #include "db/catalog.h"
 #include "db/doctor_read.h"
+#include "db/migrate_inspect.h"
 #include "db/schema.h"
 #include "report/advise_report.h"
 
@@ -50,6 +52,27 @@ static bool schema_installed(Conn *c)
     return ok;
 }
 
+/* What migrate plan finds against the advised layout: the commands accept
+ * what can be accepted (and say so), and are not printed when a blocker
+ * cannot be, so that they work as printed. */
+static bool check_blockers(const Cli *cli, Conn *c, const DocTable *t, Advice *a)
+{
+    Policy p;
+    MigrateInspection ins;
+    memset(&ins, 0, sizeof(ins));
+    char *err = NULL;
+    advise_policy(t, a, &p);
+    bool ok = migrate_inspect(c, &p, cli->now, &ins, &err);
+    if (ok)
+        advise_blockers(t, a, ins.findings, ins.nfindings);
+    else
+        cli_error("could not inspect the advised layout as migrate plan would: %s", err);
+    free(err);
+    migrate_inspection_free(&ins);
+    policy_free(&p);
+    return ok;
+}
+
 static int advise_one(Cli *cli, Conn *c, const char *schema, const char *table)
 {
     DocOptions thresholds;
@@ -72,6 +95,11 @@ static int advise_one(Cli *cli, Conn *c, const char *schema, const char *table)
     AdviseOptions o = {cli->target_bytes, schema_installed(c)};
     Advice a;
     advise_table(&db.tables[0], &db.server, &o, &a);
+    if (a.commands.n && !check_blockers(cli, c, &db.tables[0], &a)) {
+        advice_free(&a);
+        doc_database_free(&db);
+        return EXIT_FAILED;
+    }
     int code = a.verdict == ADVISE_CANNOT ? EXIT_FAILED : EXIT_OK;
     if (cli->json) {
         cli_print_json(report_advise_json(&a));

@@ -128,6 +128,13 @@ void advice_free(Advice *a)
     free(a->retention_text);
     free(a->migration);
     strlist_free(&a->commands);
+    for (size_t i = 0; i < a->nblockers; i++) {
+        free(a->blockers[i].what);
+        free(a->blockers[i].object);
+        free(a->blockers[i].message);
+        free(a->blockers[i].accept);
+    }
+    free(a->blockers);
     memset(a, 0, sizeof(*a));
 }
 
@@ -264,7 +271,7 @@ static void horizon_of(Advice *a, const DocTable *t)
     }
     a->retention = p ? ADVISE_RET_NONE : ADVISE_RET_ASSUMED;
     a->notes |= p ? ADVISE_NOTE_RETENTION_NONE : ADVISE_NOTE_RETENTION_ASSUMED;
-    double span = (double)(a->growth.data_end - a->growth.from);
+    double span = (double)(a->growth.data_end - a->growth.oldest);
     a->horizon = time ? span / (double)CIVIL_DAY : span;
 }
 
@@ -306,12 +313,12 @@ static void retention_of(Advice *a, const DocTable *t, int64_t now)
         return;
     }
     if (!key_type_is_time(a->key_type)) {
-        int64_t n = cells(iv, a->growth.from, a->growth.data_end - 1);
+        int64_t n = cells(iv, a->growth.oldest, a->growth.data_end - 1);
         a->retention_text = xasprintf("%lld", (long long)n);
         return;
     }
     int64_t last = now > a->growth.data_end - 1 ? now : a->growth.data_end - 1;
-    int64_t n = cells(iv, a->growth.from, last);
+    int64_t n = cells(iv, a->growth.oldest, last);
     Duration d = {0, 0, 0};
     switch (iv->unit) {
     case UNIT_MINUTE:
@@ -496,5 +503,6 @@ void advise_table(const DocTable *t, const DocServer *s, const AdviseOptions *o,
         a->migration = xstrdup(t->migration);
         return;
     }
-    advise_commands(t, a, o->schema_installed);
+    a->schema_installed = o->schema_installed;
+    advise_commands(t, a);
 }

@@ -51,6 +51,7 @@
 
 #include "core/doctor_model.h"
 #include "core/interval.h"
+#include "core/migrate.h"
 #include "core/plan.h"
 
 /* Default target: seed 000's capacity table puts daily partitions at 1-20 GB
@@ -120,6 +121,8 @@ enum {
     ADVISE_NOTE_POLICY_CARRIED = 1 << 14,    /* the policy's other options are carried over */
     ADVISE_NOTE_MIGRATION_RUNNING = 1 << 15, /* a migration is under way: no command */
     ADVISE_NOTE_DEFAULT_ROWS = 1 << 16,      /* a default partition holds rows, not counted */
+    ADVISE_NOTE_ACCEPTED = 1 << 17,          /* blockers the printed commands accept */
+    ADVISE_NOTE_BLOCKED = 1 << 18,           /* a blocker no --accept lifts: no command */
 };
 
 /* The trend beyond which ADVISE_NOTE_TREND (and the tiers note) is given. */
@@ -140,6 +143,7 @@ typedef struct AdviseGrowth {
     double average_bytes; /* unweighted, over the whole span */
     int64_t from, to;     /* the span of key space it was measured over */
     int64_t data_end;     /* the end of the newest data (integer keys: past `to`) */
+    int64_t oldest;       /* the start of the oldest partition that may hold data (<= from) */
     size_t partitions;    /* partitions it was measured from */
     double half_life;     /* H, in days (time) or key values */
 } AdviseGrowth;
@@ -183,6 +187,9 @@ typedef struct Advice {
     char *migration;           /* ADVISE_NOTE_MIGRATION_RUNNING: the step */
     int64_t default_rows;      /* ADVISE_NOTE_DEFAULT_ROWS */
 
+    bool schema_installed;
+    Finding *blockers; /* what migrate plan finds against the advised layout (blockers only) */
+    size_t nblockers;
     StrList commands; /* shell command lines, in order; empty unless ADVISE_CHANGE */
 } Advice;
 
@@ -211,7 +218,14 @@ double advise_interval_length(const PartInterval *iv);
  * median span of the attached range partitions; false when irregular. */
 bool advise_current_interval(const DocTable *t, PartInterval *iv);
 /* The shell command lines that migrate t to the layout of a (an ADVISE_CHANGE
- * advice), into a->commands. */
-void advise_commands(const DocTable *t, Advice *a, bool schema_installed);
+ * advice), into a->commands: plan and start accept the acceptable blockers of
+ * a->blockers; a blocker nothing can accept leaves no command. */
+void advise_commands(const DocTable *t, Advice *a);
+/* The policy those commands give the new layout (what migrate start
+ * registers), to inspect it as migrate plan would; p is initialized here. */
+void advise_policy(const DocTable *t, const Advice *a, Policy *p);
+/* Takes the blockers among the n findings migrate plan made for that policy
+ * (copies them) and builds the commands again. */
+void advise_blockers(const DocTable *t, Advice *a, const Finding *f, size_t n);
 
 #endif

@@ -89,8 +89,36 @@ static void step(Advice *a, const char *table, const char *name, const char *lay
     sb_free(&sb);
 }
 
-void advise_commands(const DocTable *t, Advice *a, bool schema_installed)
+/* The comma-separated --accept values of the blockers; false when one of
+ * them cannot be accepted. */
+static bool accepts(const Advice *a, StrBuf *out)
 {
+    for (size_t i = 0; i < a->nblockers; i++) {
+        const char *v = a->blockers[i].accept;
+        if (!v)
+            return false;
+        if (comma_listed(out->data, v))
+            continue;
+        if (out->len)
+            sb_putc(out, ',');
+        sb_append(out, v);
+    }
+    return true;
+}
+
+void advise_commands(const DocTable *t, Advice *a)
+{
+    strlist_free(&a->commands);
+    a->notes &=
+        ~(unsigned)(ADVISE_NOTE_INIT_FIRST | ADVISE_NOTE_PLAN_FIRST | ADVISE_NOTE_POLICY_CARRIED |
+                    ADVISE_NOTE_ACCEPTED | ADVISE_NOTE_BLOCKED);
+    StrBuf accept;
+    sb_init(&accept);
+    if (!accepts(a, &accept)) {
+        a->notes |= ADVISE_NOTE_BLOCKED;
+        sb_free(&accept);
+        return;
+    }
     char *table = ident_display(t->schema, t->name);
     char *column = ident_display(NULL, t->key_column);
     char iv[48];
@@ -103,8 +131,12 @@ void advise_commands(const DocTable *t, Advice *a, bool schema_installed)
         option(&layout, "--retention", a->retention_text);
     if (t->policy && carried(&layout, t->policy))
         a->notes |= ADVISE_NOTE_POLICY_CARRIED;
+    if (accept.len) {
+        option(&layout, "--accept", accept.data);
+        a->notes |= ADVISE_NOTE_ACCEPTED;
+    }
 
-    if (!schema_installed) {
+    if (!a->schema_installed) {
         strlist_add(&a->commands, xstrdup("pgstrata init"));
         a->notes |= ADVISE_NOTE_INIT_FIRST;
     }
@@ -115,6 +147,44 @@ void advise_commands(const DocTable *t, Advice *a, bool schema_installed)
         step(a, table, rest[i], "");
     a->notes |= ADVISE_NOTE_PLAN_FIRST;
     sb_free(&layout);
+    sb_free(&accept);
     free(table);
     free(column);
+}
+
+void advise_policy(const DocTable *t, const Advice *a, Policy *p)
+{
+    char iv[48], why[256];
+    if (t->policy) {
+        policy_copy(p, t->policy);
+        free(p->schema);
+        free(p->table);
+        free(p->column);
+    } else {
+        policy_init(p);
+    }
+    p->schema = xstrdup(t->schema);
+    p->table = xstrdup(t->name);
+    p->column = xstrdup(t->key_column);
+    p->key_type = t->key_type;
+    p->has_start = false; /* the commands pass no --start */
+    p->enabled = true;
+    interval_format(&a->recommended.interval, iv);
+    policy_apply(p, POPT_INTERVAL, iv, why, sizeof(why));
+    policy_apply(p, POPT_RETENTION, a->retention_text ? a->retention_text : "none", why,
+                 sizeof(why));
+}
+
+void advise_blockers(const DocTable *t, Advice *a, const Finding *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].severity != SEV_BLOCKER)
+            continue;
+        a->blockers = xrealloc(a->blockers, (a->nblockers + 1) * sizeof(Finding));
+        a->blockers[a->nblockers++] =
+            (Finding){f[i].severity, xstrdup(f[i].what), xstrdup_or_null(f[i].object),
+                      xstrdup(f[i].message), xstrdup_or_null(f[i].accept)};
+    }
+    if (a->verdict == ADVISE_CHANGE && !(a->notes & ADVISE_NOTE_MIGRATION_RUNNING))
+        advise_commands(t, a);
 }

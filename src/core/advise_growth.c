@@ -16,7 +16,8 @@ typedef struct Piece {
     int64_t lo, hi;
     int64_t bytes;
     double rows;
-    bool data;
+    bool data;  /* holds data, for the growth */
+    bool maybe; /* may hold data, for the retention */
 } Piece;
 
 static int by_lower(const void *a, const void *b)
@@ -37,10 +38,17 @@ static bool usable(const DocPart *p)
            p->upper > p->lower;
 }
 
+/* A partition of 64 kB or more is not empty: an empty one is only the first
+ * page of each of its indexes. */
+#define NOT_EMPTY_BYTES (64 * 1024)
+
 /* The attached range partitions with finite bounds, by lower bound. A
- * partition holds data when it has rows, or when its rows are unknown (never
- * analyzed) and it is larger than the smallest partition (an empty one is
- * just its indexes' first pages). */
+ * partition holds data (for the growth) when it has rows, when it is not
+ * small enough to be empty, or when its rows are unknown (never analyzed:
+ * inheritance children, which ANALYZE of the parent leaves alone) and it is
+ * larger than the smallest partition. It may hold data (for the retention,
+ * which must keep every row there now) when its rows are unknown and it has
+ * any size at all. */
 static Piece *pieces(const DocTable *t, size_t *n)
 {
     Piece *v = xcalloc(t->nparts + 1, sizeof(Piece));
@@ -50,14 +58,17 @@ static Piece *pieces(const DocTable *t, size_t *n)
         const DocPart *p = &t->parts[i];
         if (!usable(p))
             continue;
-        v[*n] = (Piece){p->lower, p->upper, p->bytes, p->rows, false};
+        v[*n] = (Piece){p->lower, p->upper, p->bytes, p->rows, false, false};
         if (p->bytes < min_bytes)
             min_bytes = p->bytes;
         (*n)++;
     }
-    for (size_t i = 0; i < *n; i++)
-        v[i].data = v[i].rows > 0 ||
-                    (v[i].rows < 0 && v[i].bytes > 0 && (v[i].bytes > min_bytes || *n == 1));
+    for (size_t i = 0; i < *n; i++) {
+        Piece *x = &v[i];
+        x->data = x->rows > 0 || x->bytes >= NOT_EMPTY_BYTES ||
+                  (x->rows < 0 && x->bytes > 0 && (x->bytes > min_bytes || *n == 1));
+        x->maybe = x->data || (x->rows < 0 && x->bytes > 0);
+    }
     qsort(v, *n, sizeof(Piece), by_lower);
     return v;
 }
@@ -115,10 +126,13 @@ void advise_growth(const DocTable *t, int64_t now, AdviseGrowth *g)
     g->per_day = time;
     size_t n;
     Piece *v = pieces(t, &n);
-    int64_t from = INT64_MAX;
-    for (size_t i = 0; i < n; i++)
+    int64_t from = INT64_MAX, oldest = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
         if (v[i].data && v[i].lo < from)
             from = v[i].lo;
+        if (v[i].maybe && v[i].lo < oldest)
+            oldest = v[i].lo;
+    }
     if (from == INT64_MAX) {
         free(v);
         return;
@@ -151,6 +165,7 @@ void advise_growth(const DocTable *t, int64_t now, AdviseGrowth *g)
     g->from = from;
     g->to = to;
     g->data_end = data_end;
+    g->oldest = oldest;
     g->partitions = m;
     g->half_life = h / unit;
     if (g->known) {

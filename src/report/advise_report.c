@@ -111,17 +111,17 @@ char *advise_why_text(const Advice *a)
         return xasprintf("no partition of %s holds data yet: there is no growth to measure",
                          a->table);
     }
-    char *s = xasprintf("%s; %s keep them about %s, %.0f over %s", head ? head : "?", rec, rsize,
-                        r->partitions, hz);
+    char *s = xasprintf("%s; %s keep them about %s, with %.0f partitions over %s",
+                        head ? head : "?", rec, rsize, r->partitions, hz);
     free(head);
     return s;
 }
 
 static const char *const note_ids[] = {
-    "retention-assumed", "retention-none", "retention-cap", "count-bound", "count-impossible",
-    "finest-oversized",  "growth-trend",   "age-tiers",     "integer-key", "rows-unknown",
-    "plan-estimated",    "groups",         "init-first",    "plan-first",  "policy-carried",
-    "migration-running", "default-rows",
+    "retention-assumed", "retention-none", "retention-cap",     "count-bound", "count-impossible",
+    "finest-oversized",  "growth-trend",   "age-tiers",         "integer-key", "rows-unknown",
+    "plan-estimated",    "groups",         "init-first",        "plan-first",  "policy-carried",
+    "migration-running", "default-rows",   "blockers-accepted", "blocked",
 };
 #define N_NOTES (sizeof(note_ids) / sizeof(note_ids[0]))
 
@@ -133,10 +133,36 @@ const char *advise_note_id(unsigned note)
     return "?";
 }
 
+/* The blockers migrate plan found, accepted by the commands or not. */
+static char *blockers_text(const Advice *a, bool accepted)
+{
+    StrBuf sb;
+    sb_init(&sb);
+    if (accepted)
+        sb_append(&sb, "the commands accept what migrate start would otherwise refuse; know what "
+                       "it means before you run them:");
+    else
+        sb_append(&sb, "migrate start would refuse this layout, and no --accept lifts it; fix "
+                       "it, then run advise again:");
+    const char *sep = " ";
+    for (size_t i = 0; i < a->nblockers; i++) {
+        const Finding *f = &a->blockers[i];
+        if (!accepted && f->accept)
+            continue;
+        sb_printf(&sb, "%s%s", sep, f->message);
+        if (accepted)
+            sb_printf(&sb, " (--accept %s)", f->accept);
+        sep = "; ";
+    }
+    char *s = sb_steal(&sb);
+    sb_free(&sb);
+    return s;
+}
+
 char *advise_note_text(const Advice *a, unsigned note)
 {
     const AdviseLayout *r = &a->recommended;
-    char rec[64], rsize[32], bsize[32], by[48], from[48], rate[32];
+    char rec[64], rsize[32], bsize[32], by[48], from[48], oldest[48], rate[32];
     layout_name(r, rec);
     size_text(r->part_bytes, rsize);
     size_text(a->growth.bytes * advise_interval_length(&a->by_size), bsize);
@@ -145,10 +171,14 @@ char *advise_note_text(const Advice *a, unsigned note)
     key_format(a->key_type, a->growth.from, from);
     switch (note) {
     case ADVISE_NOTE_RETENTION_ASSUMED:
-        return xasprintf("retention %s is an assumption: %s has no pgstrata policy, so the new "
-                         "layout keeps what it holds now (since %s); give migrate start another "
-                         "--retention, or none, to change it",
-                         a->retention_text ? a->retention_text : "?", a->table, from);
+        key_format(a->key_type, a->growth.oldest, oldest);
+        return xasprintf("retention %s%s is an assumption: %s has no pgstrata policy, so the new "
+                         "layout keeps what it holds now (%s %s), and maintain retires what grows "
+                         "older than that; change --retention in the commands (none keeps "
+                         "everything)",
+                         a->retention_text ? a->retention_text : "?",
+                         a->growth.per_day ? "" : " ranges", a->table,
+                         a->growth.per_day ? "since" : "from key value", oldest);
     case ADVISE_NOTE_RETENTION_NONE:
         return xasprintf("the policy keeps everything: the count grows by about %.0f partitions a "
                          "year",
@@ -204,6 +234,9 @@ char *advise_note_text(const Advice *a, unsigned note)
         return xasprintf("a migration of %s is under way (step %s): no command until it is done; "
                          "see pgstrata migrate status %s",
                          a->table, a->migration ? a->migration : "?", a->table);
+    case ADVISE_NOTE_ACCEPTED:
+    case ADVISE_NOTE_BLOCKED:
+        return blockers_text(a, note == ADVISE_NOTE_ACCEPTED);
     case ADVISE_NOTE_DEFAULT_ROWS:
         return xasprintf("the default partition holds %lld rows, which no growth figure counts",
                          (long long)a->default_rows);
@@ -223,7 +256,8 @@ static void layout_cells(const Advice *a, const AdviseLayout *l, char cells[5][4
         snprintf(cells[2], 48, "%.0f", l->part_rows);
     else
         snprintf(cells[2], 48, "?");
-    snprintf(cells[3], 48, "%.1f ms%s", l->plan_ms, a->plan_measured ? "" : " (est.)");
+    snprintf(cells[3], 48, l->plan_ms < 1 ? "%.2f ms%s" : "%.1f ms%s", l->plan_ms,
+             a->plan_measured ? "" : " (est.)");
     if (l->vacuum_s >= 0)
         format_duration(l->vacuum_s, cells[4]);
     else
@@ -266,16 +300,18 @@ static void print_header(FILE *out, const Advice *a)
     key_format(a->key_type, a->growth.from, from);
     fprintf(out, "growth:     %s %s recently", rate, per(a));
     if (a->growth.rows >= 0)
-        fprintf(out, " (%.0f rows)", a->growth.rows);
-    fprintf(out, "; %s %s on average since %s\n", avg, per(a), from);
+        fprintf(out, a->growth.rows < 10 ? " (%.2f rows)" : " (%.0f rows)", a->growth.rows);
+    fprintf(out, "; %s %s on average %s %s\n", avg, per(a),
+            a->growth.per_day ? "since" : "from key value", from);
     size_text((double)a->target_bytes, target);
     size_text(ADVISE_MAX_OVER * (double)a->target_bytes, limit);
     fprintf(out, "target:     partitions near %s (at most %s), at most %d of them\n", target, limit,
             ADVISE_MAX_PARTITIONS);
     horizon_text(a, hz);
-    fprintf(out, "retention:  %s (%s; partitions counted over %s)\n",
-            a->retention_text ? a->retention_text : "none", advise_retention_name(a->retention),
-            hz);
+    fprintf(out, "retention:  %s%s (%s; partitions counted over %s)\n",
+            a->retention_text ? a->retention_text : "none",
+            a->retention_text && !a->growth.per_day ? " ranges" : "",
+            advise_retention_name(a->retention), hz);
 }
 
 static void print_notes(FILE *out, const Advice *a)
@@ -398,6 +434,15 @@ cJSON *report_advise_json(const Advice *a)
         cJSON_AddStringToObject(n, "text", text);
         free(text);
         cJSON_AddItemToArray(notes, n);
+    }
+    cJSON *blockers = cJSON_AddArrayToObject(doc, "blockers");
+    for (size_t i = 0; i < a->nblockers; i++) {
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "what", a->blockers[i].what);
+        json_add_string_or_null(b, "object", a->blockers[i].object);
+        cJSON_AddStringToObject(b, "message", a->blockers[i].message);
+        json_add_string_or_null(b, "accept", a->blockers[i].accept);
+        cJSON_AddItemToArray(blockers, b);
     }
     json_add_strings(cJSON_AddArrayToObject(doc, "commands"), &a->commands);
     return doc;

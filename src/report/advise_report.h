@@ -36,6 +36,11 @@
  *                 "partition_bytes": number, "partition_rows": number | null,
  *                 "plan_ms": number, "vacuum_seconds": number | null}
  *     "notes": [{"id": string, "text": string}, ...],
+ *     "blockers": [{"what": string, "object": string | null, "message": string,
+ *                   "accept": string | null}, ...],   what migrate plan finds against
+ *                                       the advised layout that start would refuse; an
+ *                                       "accept" is in the commands' --accept, a null
+ *                                       one leaves no command
  *     "commands": [string, ...]         shell lines, in order; empty unless "change"
  *   }
  */

@@ -111,6 +111,60 @@ is "$(jq -r '.verdict + " " + .reason + " " + .retention.source' <<<"$RUN_OUT")"
     "... the daily layout is kept, the retention now the policy's"
 is "$(jq -r '.commands | length' <<<"$RUN_OUT")" 0 "... and no command is printed"
 
+# ---- a legacy inheritance set (seed 003): tenants and months ------------------------------
+# Its primary key (id) lacks the key, so migrate start would refuse (unique-scope):
+# the commands accept it and say what it means; run as printed, they work.
+q "CREATE TABLE rides (id bigserial PRIMARY KEY, tenant_id int NOT NULL,
+                       created_at timestamp NOT NULL, payload text);
+   DO \$\$
+   DECLARE m timestamp; t int;
+   BEGIN
+     FOR t IN 1..2 LOOP
+       FOR m IN SELECT generate_series(date_trunc('month', localtimestamp - interval '60 days'),
+                                       date_trunc('month', localtimestamp), interval '1 month') LOOP
+         EXECUTE format('CREATE TABLE %I (CHECK (tenant_id = %s AND created_at >= %L
+                                                 AND created_at < %L)) INHERITS (rides)',
+                        'rides_' || t || '_' || to_char(m, 'YYYY_MM'), t, m, m + interval '1 month');
+         EXECUTE format('INSERT INTO %I (tenant_id, created_at, payload)
+                           SELECT %s, g, repeat(''x'', 500) FROM generate_series(
+                             greatest(%L::timestamp, localtimestamp - interval ''60 days''),
+                             least(%L::timestamp - interval ''1 second'', localtimestamp),
+                             interval ''5 minutes'') g',
+                        'rides_' || t || '_' || to_char(m, 'YYYY_MM'), t, m, m + interval '1 month');
+       END LOOP;
+     END LOOP;
+   END \$\$;
+   ANALYZE rides" >/dev/null
+rides_before=$(q "SELECT count(*) || ' ' || sum(hashtext(id || ' ' || tenant_id || ' ' || created_at)) FROM rides")
+json=$("$PGSTRATA" advise rides --target-size 1MB --json)
+is "$(jq -r '[.verdict, .current.interval, (.blockers | map(.what) | join(","))] | join(" ")' <<<"$json")" \
+    "change 1 month unique-scope" "an inheritance set by month: a change, and the blocker migrate plan finds"
+like "$(jq -r '.commands[1]' <<<"$json")" "^pgstrata migrate start public\\.rides .* --accept unique-scope$" \
+    "... which start accepts"
+like "$(jq -r '.notes[] | select(.id == "blockers-accepted") | .text' <<<"$json")" \
+    "unique \\(id\\) becomes unique \\(id, created_at\\)" "... saying what that means"
+like "$(jq -r '.notes[] | select(.id == "groups") | .text' <<<"$json")" "partitions by created_at alone" \
+    "... and that the tenants are laid out together"
+run_printed rides "$json"
+is "$(q "SELECT relkind FROM pg_class WHERE oid = 'rides'::regclass")" p "rides is partitioned now"
+is "$(not_of rides "$(jq -r '.recommended.interval' <<<"$json")")" 0 \
+    "every partition of rides is $(jq -r '.recommended.interval' <<<"$json")"
+is "$(q "SELECT count(*) || ' ' || sum(hashtext(id || ' ' || tenant_id || ' ' || created_at)) FROM rides")" \
+    "$rides_before" "the same rows"
+
+# A blocker nothing accepts (no primary key, no replica identity): no command.
+q "CREATE TABLE noid (created_at timestamptz NOT NULL, payload text) PARTITION BY RANGE (created_at);
+   CREATE TABLE noid_1 PARTITION OF noid FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+   CREATE TABLE noid_2 PARTITION OF noid FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
+   INSERT INTO noid SELECT g, repeat('z', 500)
+     FROM generate_series('2026-01-01'::timestamptz, '2026-02-28', interval '2 minutes') g;
+   ANALYZE noid" >/dev/null
+run "$PGSTRATA" advise noid --target-size 1MB --now '2026-03-01'
+is "$RUN_RC" 0 "a table migrate cannot take: advise still exits 0"
+like "$RUN_OUT" "migrate start would refuse this layout, and no --accept lifts it; fix it, then run advise again: public\\.noid has no primary key" \
+    "... says what to fix"
+unlike "$RUN_OUT" "to get there" "... and prints no command"
+
 # ---- bad input ----------------------------------------------------------------------------
 run "$PGSTRATA" advise nope
 is "$RUN_RC" 1 "an unknown table: exit 1"

@@ -221,6 +221,37 @@ static void test_growth_steady(void **state)
     fx_free(&f);
 }
 
+/* Inheritance children are never analyzed by ANALYZE of their parent: rows
+ * unknown. The smallest still holds data when it is not tiny; an 8 kB one
+ * may hold a row, so the retention keeps it (oldest), though the growth
+ * leaves it out. */
+static void test_growth_rows_unknown(void **state)
+{
+    (void)state;
+    Fx f;
+    fx_init(&f, "legacy", KEY_TIMESTAMP, "2026-03-15");
+    fx_part(&f, T("2025-12-01"), T("2026-01-01"), 8 * KB, -1);
+    fx_part(&f, T("2026-01-01"), T("2026-02-01"), 2 * MB, -1);
+    fx_part(&f, T("2026-02-01"), T("2026-03-01"), 31 * MB, -1);
+    fx_part(&f, T("2026-03-01"), T("2026-04-01"), 14 * MB, -1);
+    AdviseGrowth g;
+    advise_growth(f.t, f.db.server.now, &g);
+    assert_int_equal(g.from, T("2026-01-01"));
+    assert_int_equal(g.oldest, T("2025-12-01"));
+    assert_int_equal(g.partitions, 3);
+    assert_true(g.rows < 0);
+    Advice a;
+    fx_advise(&f, 0, &a);
+    assert_true(a.notes & ADVISE_NOTE_ROWS_UNKNOWN);
+    assert_string_equal(a.retention_text, "2 years"); /* the yearly cells of 2025 and 2026 */
+    advice_free(&a);
+    fx_advise(&f, 1 * MB, &a);
+    assert_string_equal(iv_text(&a.recommended.interval), "1 day");
+    assert_string_equal(a.retention_text, "105 days"); /* 2025-12-01 through 2026-03-15 */
+    advice_free(&a);
+    fx_free(&f);
+}
+
 /* Traffic grew 10x over 18 months: the recent rate sizes it, not the average. */
 static void test_growth_tenfold(void **state)
 {
@@ -639,6 +670,86 @@ static void test_hostile_names(void **state)
     fx_free(&f);
 }
 
+/* ---- what migrate plan finds ------------------------------------------------------ */
+
+static Finding fx_finding(Severity sev, const char *what, const char *message, const char *accept)
+{
+    return (Finding){sev, xstrdup(what), NULL, xstrdup(message), xstrdup_or_null(accept)};
+}
+
+static void fx_findings_free(Finding *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(f[i].what);
+        free(f[i].message);
+        free(f[i].accept);
+    }
+}
+
+static void test_blockers(void **state)
+{
+    (void)state;
+    Fx f;
+    fx_init(&f, "events", KEY_TIMESTAMPTZ, "2026-07-01");
+    fx_parts(&f, "2025-01-01", "1 month", 18, tenfold);
+    Policy *old = fx_policy(&f, "1 month", "3 years");
+    char err[256];
+    assert_true(policy_apply(old, POPT_TIME_ZONE, "Asia/Shanghai", err, sizeof(err)));
+    assert_true(policy_apply(old, POPT_START, "2025-01-01", err, sizeof(err)));
+    Advice a;
+    fx_advise(&f, 0, &a);
+
+    /* The policy the commands describe: what migrate plan inspects. */
+    Policy p;
+    advise_policy(f.t, &a, &p);
+    assert_string_equal(iv_text(&p.interval), "1 week");
+    char *ret = policy_retention_text(&p);
+    assert_string_equal(ret, "3 years");
+    free(ret);
+    assert_string_equal(p.time_zone, "Asia/Shanghai");
+    assert_false(p.has_start);
+    assert_string_equal(p.column, "event_time");
+    policy_free(&p);
+
+    Finding found[] = {
+        fx_finding(SEV_WARNING, "view", "a view depends on it", NULL),
+        fx_finding(SEV_BLOCKER, "unique-scope", "unique (k) becomes unique (k, event_time)",
+                   "unique-scope"),
+        fx_finding(SEV_BLOCKER, "foreign-key-in", "other references it", "foreign-keys-in"),
+    };
+    advise_blockers(f.t, &a, found, 3);
+    assert_int_equal(a.nblockers, 2);
+    assert_true(a.notes & ADVISE_NOTE_ACCEPTED);
+    assert_string_equal(a.commands.items[0],
+                        "pgstrata migrate plan public.events --column event_time --interval "
+                        "'1 week' --retention '3 years' --time-zone Asia/Shanghai --accept "
+                        "unique-scope,foreign-keys-in");
+    assert_non_null(strstr(a.commands.items[1], "--accept unique-scope,foreign-keys-in"));
+    char *note = advise_note_text(&a, ADVISE_NOTE_ACCEPTED);
+    assert_non_null(
+        strstr(note, "unique (k) becomes unique (k, event_time) (--accept unique-scope)"));
+    free(note);
+
+    /* A blocker nothing accepts: no command at all. */
+    Finding never[] = {fx_finding(SEV_BLOCKER, "no-identity", "no primary key", NULL)};
+    advise_blockers(f.t, &a, never, 1);
+    fx_findings_free(found, 3);
+    fx_findings_free(never, 1);
+    assert_int_equal(a.commands.n, 0);
+    assert_true(a.notes & ADVISE_NOTE_BLOCKED);
+    assert_false(a.notes & ADVISE_NOTE_ACCEPTED);
+    note = advise_note_text(&a, ADVISE_NOTE_BLOCKED);
+    assert_string_equal(note, "migrate start would refuse this layout, and no --accept lifts it; "
+                              "fix it, then run advise again: no primary key");
+    free(note);
+    cJSON *doc = report_advise_json(&a);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "blockers")), 3);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "commands")), 0);
+    cJSON_Delete(doc);
+    advice_free(&a);
+    fx_free(&f);
+}
+
 /* ---- the report --------------------------------------------------------------------- */
 
 static void test_json(void **state)
@@ -676,6 +787,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_target_size),
         cmocka_unit_test(test_growth_steady),
+        cmocka_unit_test(test_growth_rows_unknown),
         cmocka_unit_test(test_growth_tenfold),
         cmocka_unit_test(test_growth_integer),
         cmocka_unit_test(test_current_interval),
@@ -691,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_cannot),
         cmocka_unit_test(test_migration_running),
         cmocka_unit_test(test_hostile_names),
+        cmocka_unit_test(test_blockers),
         cmocka_unit_test(test_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
