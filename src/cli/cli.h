@@ -17,6 +17,8 @@ enum {
     EXIT_CONNECT = 3, /* could not connect, or the server is too old */
 };
 
+#define CLI_MAX_QUERIES 16
+
 typedef struct Cli Cli;
 struct Cli {
     ConnOptions conn;
@@ -40,7 +42,14 @@ struct Cli {
     double max_rate; /* rows per second, 0 = unlimited */
     const char *keep_old;
     const char *run_id;
-    long long target_bytes; /* advise --target-size; 0 = the default */
+    const char *queries[CLI_MAX_QUERIES]; /* doctor --query */
+    int nqueries;
+    const char *vacuum_window; /* doctor */
+    const char *stale;
+    bool no_explain;
+    int planning_partitions;  /* 0: the default */
+    double planning_limit_ms; /* < 0: the default */
+    long long target_bytes;   /* advise --target-size; 0 = the default */
 };
 
 /* Parses argv; returns -1 to go on, or an exit code (after --help, or a

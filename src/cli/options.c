@@ -47,7 +47,8 @@ static const Command commands[] = {
      "migrate plan|start|backfill|verify|cutover|rollback|finish|status SOURCE [options]",
      "re-lay a live table out online: a new partitioned tree, change capture, backfill, "
      "verify, cutover"},
-    {"doctor", C_DOCTOR, cmd_doctor, "doctor [TABLE...] [--json]",
+    {"doctor", C_DOCTOR, cmd_doctor,
+     "doctor [TABLE...] [--json] [--query SQL]... [--vacuum-window SPAN] [--stale SPAN]",
      "what is wrong with the partitioned tables (any of them), and the fix for each; exit 0 "
      "healthy, 1 warnings, 2 errors"},
     {"advise", C_ADVISE, cmd_advise, "advise TABLE [--target-size SIZE] [--json]",
@@ -79,6 +80,12 @@ enum {
     O_BATCH_TIME,
     O_MAX_RATE,
     O_KEEP_OLD,
+    O_QUERY,
+    O_VACUUM_WINDOW,
+    O_STALE,
+    O_NO_EXPLAIN,
+    O_PLANNING_PARTITIONS,
+    O_PLANNING_LIMIT,
     O_TARGET_SIZE,
     O_POLICY_BASE, /* + PolicyOption */
 };
@@ -103,7 +110,7 @@ static const OptionSpec options[] = {
     {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR | C_ADVISE,
      NULL, "machine-readable output"},
     {"dry-run", 0, O_DRY_RUN, C_CREATE | C_MAINTAIN, NULL, "print the plan, change nothing"},
-    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_ADVISE, "TS",
+    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR | C_ADVISE, "TS",
      "act as if the time were TS (a timestamptz; UTC without an offset)"},
     {"wait", 0, O_WAIT, C_MAINTAIN | C_CREATE, NULL,
      "wait for another pgstrata run on the same table instead of skipping it"},
@@ -124,6 +131,19 @@ static const OptionSpec options[] = {
      "migrate backfill: copy at most ROWS rows per second"},
     {"keep-old", 1, O_KEEP_OLD, C_MIGRATE, "SPAN",
      "migrate finish: keep the old table this long before a later finish drops it"},
+    {"query", 1, O_QUERY, C_DOCTOR, "SQL",
+     "doctor: EXPLAIN this query (never runs it) and report how many partitions it scans; "
+     "repeatable"},
+    {"vacuum-window", 1, O_VACUUM_WINDOW, C_DOCTOR, "SPAN",
+     "doctor: a partition whose vacuum would take longer is oversized (default 1 hour)"},
+    {"stale", 1, O_STALE, C_DOCTOR, "SPAN",
+     "doctor: changed partitions not analyzed this long are stale (default 7 days)"},
+    {"no-explain", 0, O_NO_EXPLAIN, C_DOCTOR, NULL,
+     "doctor: catalog only: no planning-time measurement, no pg_stat_statements EXPLAINs"},
+    {"planning-partitions", 1, O_PLANNING_PARTITIONS, C_DOCTOR, "N",
+     "doctor: measure the planning time of tables with at least N partitions (default 1000)"},
+    {"planning-limit", 1, O_PLANNING_LIMIT, C_DOCTOR, "MS",
+     "doctor: a planning time from this many milliseconds up is a warning (default 20)"},
     {"target-size", 1, O_TARGET_SIZE, C_ADVISE, "SIZE",
      "advise: the partition size to aim for, e.g. 500MB, 10GB, 1TB (default 10GB)"},
     {"column", 1, O_COLUMN, C_CREATE | C_MIGRATE, "COL", "the range partition key column"},
@@ -266,6 +286,7 @@ int cli_parse(int argc, char **argv, Cli *cli)
     cli->move_default_max_rows = 100000;
     cli->jobs = 1;
     cli->batch_time_s = 1;
+    cli->planning_limit_ms = -1;
     int seen[N_OPTIONS];
     memset(seen, 0, sizeof(seen));
     opterr = 0; /* options may also follow the command (getopt permutes) */
@@ -356,6 +377,32 @@ int cli_parse(int argc, char **argv, Cli *cli)
             break;
         case O_KEEP_OLD:
             cli->keep_old = optarg;
+            break;
+        case O_QUERY:
+            if (cli->nqueries == CLI_MAX_QUERIES)
+                return cli_usage_error("at most %d --query options", CLI_MAX_QUERIES);
+            cli->queries[cli->nqueries++] = optarg;
+            break;
+        case O_VACUUM_WINDOW:
+            cli->vacuum_window = optarg;
+            break;
+        case O_STALE:
+            cli->stale = optarg;
+            break;
+        case O_NO_EXPLAIN:
+            cli->no_explain = true;
+            break;
+        case O_PLANNING_PARTITIONS:
+            if (!parse_number(optarg, 1, 1e7, &num) || num != (long long)num)
+                return cli_usage_error("invalid --planning-partitions \"%s\": a whole number "
+                                       "from 1",
+                                       optarg);
+            cli->planning_partitions = (int)num;
+            break;
+        case O_PLANNING_LIMIT:
+            if (!parse_number(optarg, 0, 1e6, &num))
+                return cli_usage_error("invalid --planning-limit \"%s\": milliseconds", optarg);
+            cli->planning_limit_ms = num;
             break;
         case O_TARGET_SIZE: {
             char why[256];

@@ -9,7 +9,7 @@ void doc_options_default(DocOptions *o)
 {
     o->vacuum_window_s = 3600;
     o->stale_s = 7 * 86400;
-    o->many_partitions = 500;
+    o->many_partitions = 1000;
     o->plan_ms_limit = 20;
 }
 

@@ -306,6 +306,25 @@ bool doctor_explain(Conn *c, const DocReadOptions *o, DocDatabase *db, char **er
         *err = xasprintf("could not start the EXPLAINs: %s", conn_error(c));
         return false;
     }
+    /* The queries name tables as the user's sessions do: their search_path. */
+    size_t nschemas = 0;
+    const char *const *schemas = conn_user_schemas(c, &nschemas);
+    StrBuf path;
+    sb_init(&path);
+    for (size_t i = 0; i < nschemas; i++) {
+        if (i)
+            sb_append(&path, ", ");
+        sb_ident(&path, schemas[i]);
+    }
+    const char *params[] = {path.data};
+    DbResult *set = db_query(c, "SELECT pg_catalog.set_config('search_path', $1, true)", 1, params);
+    sb_free(&path);
+    if (!set) {
+        *err = xasprintf("could not start the EXPLAINs: %s", conn_error(c));
+        db_exec(c, "ROLLBACK");
+        return false;
+    }
+    db_clear(set);
     for (size_t i = 0; planning && i < db->ntables; i++)
         if (scannable(&db->tables[i]) >= o->thresholds->many_partitions)
             measure_planning(c, &db->tables[i]);

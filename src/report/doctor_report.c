@@ -19,13 +19,14 @@ void report_doctor_text(FILE *out, const DoctorReport *r)
         fprintf(out, "%-7s %s: %s\n", doctor_severity_name(f->severity), f->table, f->id);
         fprintf(out, "        %s\n        why: %s\n        fix: %s\n", f->evidence, f->why, f->fix);
     }
-    size_t e = count(r, DOC_ERROR), w = count(r, DOC_WARNING);
+    size_t e = count(r, DOC_ERROR), w = count(r, DOC_WARNING), i = count(r, DOC_INFO);
     if (r->n == 0)
         fprintf(out, "healthy: %zu partitioned table%s, nothing found\n", r->tables,
                 r->tables == 1 ? "" : "s");
     else
-        fprintf(out, "%zu partitioned table%s: %zu error%s, %zu warning%s\n", r->tables,
-                r->tables == 1 ? "" : "s", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+        fprintf(out, "%zu partitioned table%s: %zu error%s, %zu warning%s, %zu note%s\n", r->tables,
+                r->tables == 1 ? "" : "s", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s", i,
+                i == 1 ? "" : "s");
 }
 
 cJSON *report_doctor_json(const DoctorReport *r)
@@ -34,6 +35,7 @@ cJSON *report_doctor_json(const DoctorReport *r)
     cJSON_AddNumberToObject(doc, "tables", (double)r->tables);
     cJSON_AddNumberToObject(doc, "errors", (double)count(r, DOC_ERROR));
     cJSON_AddNumberToObject(doc, "warnings", (double)count(r, DOC_WARNING));
+    cJSON_AddNumberToObject(doc, "infos", (double)count(r, DOC_INFO));
     cJSON *list = cJSON_AddArrayToObject(doc, "findings");
     for (size_t i = 0; i < r->n; i++) {
         const DoctorFinding *f = &r->items[i];
