@@ -493,6 +493,11 @@ void advise_table(const DocTable *t, const DocServer *s, const AdviseOptions *o,
         a->notes |= ADVISE_NOTE_TREND;
 
     decide(a);
+    if (a->verdict == ADVISE_KEEP && a->current.known &&
+        same_interval(&a->current.interval, &a->recommended.interval))
+        a->recommended = a->current; /* the layout stays as it is, premake and all */
+    if (a->verdict != ADVISE_CHANGE)
+        a->notes &= ~(unsigned)ADVISE_NOTE_RETENTION_ASSUMED; /* no command sets it */
     if (a->verdict == ADVISE_CHANGE && key_type_is_time(a->key_type) &&
         (a->notes & (ADVISE_NOTE_COUNT_BOUND | ADVISE_NOTE_TREND)))
         a->notes |= ADVISE_NOTE_TIERS;
