@@ -159,6 +159,11 @@ static bool same_interval(const PartInterval *a, const PartInterval *b)
     return a->unit == b->unit && a->count == b->count;
 }
 
+static double duration_days(const Duration *d)
+{
+    return (double)d->months * ADVISE_MONTH_DAYS + (double)d->days + (double)d->seconds / 86400.0;
+}
+
 /* Partitions the new layout makes ahead of the data, in intervals. */
 static double premake_of(const DocTable *t, const PartInterval *iv)
 {
@@ -167,9 +172,7 @@ static double premake_of(const DocTable *t, const PartInterval *iv)
         return ADVISE_DEFAULT_PREMAKE;
     if (p->premake.is_count)
         return (double)p->premake.count;
-    const Duration *d = &p->premake.span;
-    double days = (double)d->months * 30.436875 + (double)d->days + (double)d->seconds / 86400.0;
-    return ceil(days / len_of(iv));
+    return ceil(duration_days(&p->premake.span) / len_of(iv));
 }
 
 static double count_of(const Advice *a, const DocTable *t, const PartInterval *iv)
@@ -253,11 +256,6 @@ static void choose_integer(Advice *a, const DocTable *t)
 }
 
 /* ---- the horizon and the retention --------------------------------------- */
-
-static double duration_days(const Duration *d)
-{
-    return (double)d->months * 30.436875 + (double)d->days + (double)d->seconds / 86400.0;
-}
 
 static void horizon_of(Advice *a, const DocTable *t)
 {

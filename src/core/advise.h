@@ -72,7 +72,9 @@
 #define ADVISE_PLAN_MS_PER_PARTITION 0.07
 /* Premake assumed for the new layout when the table has no policy
  * (pgstrata's default). */
-#define ADVISE_DEFAULT_PREMAKE  4
+#define ADVISE_DEFAULT_PREMAKE 4
+/* The Gregorian average month, for sizes and counts of month intervals. */
+#define ADVISE_MONTH_DAYS       30.436875
 #define ADVISE_MAX_TARGET_BYTES (1024LL * 1024 * 1024 * 1024 * 1024) /* 1 PB */
 
 /* --target-size: "500MB", "10GB", "1.5 TB", "1048576" (bytes); units B, kB,

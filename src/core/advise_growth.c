@@ -8,7 +8,6 @@
 #include "core/civil.h"
 #include "core/strbuf.h"
 
-#define MONTH_DAYS     30.436875 /* the Gregorian average */
 #define MIN_HALF_LIFE  (30 * CIVIL_DAY)
 #define INT_HALF_LIVES 3.0
 
@@ -187,7 +186,7 @@ double advise_interval_length(const PartInterval *iv)
     case UNIT_WEEK:
         return 7.0 * (double)iv->count;
     case UNIT_MONTH:
-        return MONTH_DAYS * (double)iv->count;
+        return ADVISE_MONTH_DAYS * (double)iv->count;
     case UNIT_NUMERIC:
         break;
     }

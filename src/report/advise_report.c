@@ -35,7 +35,7 @@ static void horizon_text(const Advice *a, char buf[48])
     else if (h < 90)
         snprintf(buf, 48, "%.0f day%s", h, llround(h) == 1 ? "" : "s");
     else if (h < 730)
-        snprintf(buf, 48, "%.0f months", h / 30.436875);
+        snprintf(buf, 48, "%.0f months", h / ADVISE_MONTH_DAYS);
     else
         snprintf(buf, 48, "%.1f years", h / 365.2425);
 }
