@@ -3,6 +3,7 @@
  * healthy, 1 warnings, 2 errors found (or a table that is not partitioned). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/doctor_rules.h"
@@ -73,7 +74,7 @@ int cmd_doctor(Cli *cli)
         if (cli->json)
             cli_print_json(report_doctor_json(&r));
         else
-            report_doctor_text(stdout, &r);
+            report_doctor_text(stdout, &r, isatty(fileno(stdout)) && !getenv("NO_COLOR"));
         code = doctor_exit_code(&r);
         doctor_report_free(&r);
     }

@@ -1,5 +1,7 @@
 #include "report/doctor_report.h"
 
+#include <string.h>
+
 #include <cjson/cJSON.h>
 
 #include "report/json_fields.h"
@@ -12,11 +14,22 @@ static size_t count(const DoctorReport *r, DoctorSeverity s)
     return n;
 }
 
-void report_doctor_text(FILE *out, const DoctorReport *r)
+/* ANSI colours for the severity word: red, yellow, cyan. */
+static const char *colour_of(DoctorSeverity s)
+{
+    return s == DOC_ERROR ? "\033[1;31m" : s == DOC_WARNING ? "\033[33m" : "\033[36m";
+}
+
+void report_doctor_text(FILE *out, const DoctorReport *r, bool colour)
 {
     for (size_t i = 0; i < r->n; i++) {
         const DoctorFinding *f = &r->items[i];
-        fprintf(out, "%-7s %s: %s\n", doctor_severity_name(f->severity), f->table, f->id);
+        const char *name = doctor_severity_name(f->severity);
+        if (colour)
+            fprintf(out, "%s%s\033[0m%*s %s: %s\n", colour_of(f->severity), name,
+                    (int)(7 - strlen(name)), "", f->table, f->id);
+        else
+            fprintf(out, "%-7s %s: %s\n", name, f->table, f->id);
         fprintf(out, "        %s\n        why: %s\n        fix: %s\n", f->evidence, f->why, f->fix);
     }
     size_t e = count(r, DOC_ERROR), w = count(r, DOC_WARNING), i = count(r, DOC_INFO);

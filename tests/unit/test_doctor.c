@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 
 #include "core/doctor.h"
 #include "core/strbuf.h"
+#include "report/doctor_report.h"
 
 static void add(DoctorReport *r, const char *id, DoctorSeverity sev, const char *table)
 {
@@ -52,11 +54,35 @@ static void test_sort(void **state)
     doctor_report_free(&r);
 }
 
+/* The text for a terminal: the severity in colour, the same columns either way. */
+static void test_text_colour(void **state)
+{
+    (void)state;
+    DoctorReport r;
+    memset(&r, 0, sizeof(r));
+    r.tables = 1;
+    add(&r, "detach-pending", DOC_ERROR, "public.a");
+    char buf[4096];
+    for (int colour = 0; colour < 2; colour++) {
+        FILE *f = fmemopen(buf, sizeof(buf), "w");
+        report_doctor_text(f, &r, colour);
+        fclose(f);
+        if (colour)
+            assert_non_null(strstr(buf, "\033[1;31merror\033[0m   public.a: detach-pending\n"));
+        else {
+            assert_null(strchr(buf, '\033'));
+            assert_non_null(strstr(buf, "error   public.a: detach-pending\n"));
+        }
+    }
+    doctor_report_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_code),
         cmocka_unit_test(test_sort),
+        cmocka_unit_test(test_text_colour),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
