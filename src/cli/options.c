@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/advise.h"
 #include "core/strbuf.h"
 #include "version.h"
 
@@ -19,7 +20,8 @@ enum {
     C_LS = 1 << 5,
     C_MIGRATE = 1 << 6,
     C_DOCTOR = 1 << 7,
-    C_ALL = 0xff,
+    C_ADVISE = 1 << 8,
+    C_ALL = 0x1ff,
 };
 
 typedef struct Command {
@@ -50,6 +52,10 @@ static const Command commands[] = {
      "[--stale SPAN]",
      "what is wrong with the partitioned tables (any of them), and the fix for each; exit 0 "
      "healthy, 1 warnings, 2 errors"},
+    {"advise", C_ADVISE, cmd_advise, "advise TABLE [--target-size SIZE] [--json]",
+     "the layout a range-partitioned table should have, from its real growth: interval, "
+     "retention, planning and vacuum time before and after, and the migrate commands to get "
+     "there"},
 };
 
 enum {
@@ -82,6 +88,7 @@ enum {
     O_PLANNING_PARTITIONS,
     O_PLANNING_LIMIT,
     O_HTML,
+    O_TARGET_SIZE,
     O_POLICY_BASE, /* + PolicyOption */
 };
 
@@ -102,10 +109,10 @@ static const OptionSpec options[] = {
     {"no-password", 0, O_NOPASS, C_ALL, NULL, "never prompt for a password"},
     {"password", 0, O_PASS, C_ALL, NULL, "prompt for a password"},
     {"quiet", 0, O_QUIET, C_ALL, NULL, "print only errors and summaries"},
-    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR, NULL,
-     "machine-readable output"},
+    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR | C_ADVISE,
+     NULL, "machine-readable output"},
     {"dry-run", 0, O_DRY_RUN, C_CREATE | C_MAINTAIN, NULL, "print the plan, change nothing"},
-    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR, "TS",
+    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR | C_ADVISE, "TS",
      "act as if the time were TS (a timestamptz; UTC without an offset)"},
     {"wait", 0, O_WAIT, C_MAINTAIN | C_CREATE, NULL,
      "wait for another pgstrata run on the same table instead of skipping it"},
@@ -142,6 +149,8 @@ static const OptionSpec options[] = {
     {"html", 1, O_HTML, C_DOCTOR, "FILE",
      "doctor: also write the report to FILE as one self-contained HTML page (a timeline of "
      "each table's partitions beside its findings)"},
+    {"target-size", 1, O_TARGET_SIZE, C_ADVISE, "SIZE",
+     "advise: the partition size to aim for, e.g. 500MB, 10GB, 1TB (default 10GB)"},
     {"column", 1, O_COLUMN, C_CREATE | C_MIGRATE, "COL", "the range partition key column"},
     {"interval", 1, O_POLICY_BASE + POPT_INTERVAL, C_CREATE | C_POLICY | C_MIGRATE, "I",
      "partition width: 15 minutes, 1 hour, 1 day, 1 week, 1 month, 1 quarter, 1 year, N "
@@ -405,6 +414,14 @@ int cli_parse(int argc, char **argv, Cli *cli)
                 return cli_usage_error("invalid --html \"\": a file name");
             cli->html = optarg;
             break;
+        case O_TARGET_SIZE: {
+            char why[256];
+            int64_t bytes = 0;
+            if (!advise_parse_size(optarg, &bytes, why, sizeof(why)))
+                return cli_usage_error("%s", why);
+            cli->target_bytes = bytes;
+            break;
+        }
         case O_MOVE_DEFAULT_MAX:
             if (!parse_number(optarg, 0, 1e12, &num))
                 return cli_usage_error("invalid --move-default-max-rows \"%s\": a row count",
