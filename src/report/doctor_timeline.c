@@ -226,7 +226,6 @@ void timeline_layout(const DocTable *t, int64_t now, TimelineLayout *l)
     l->lanes = xcalloc(n, sizeof(char *));
     l->lane_of = xcalloc(n, sizeof(size_t));
     l->off = xcalloc(n, sizeof(size_t));
-    l->sized = xcalloc(n, sizeof(bool));
     l->tier_of = xcalloc(n, sizeof(int));
     for (size_t i = 0; i < t->nparts; i++) {
         const DocPart *p = &t->parts[i];
@@ -245,7 +244,6 @@ void timeline_layout(const DocTable *t, int64_t now, TimelineLayout *l)
         if (!p->lower_unbounded && !p->upper_unbounded) {
             char label[32];
             timeline_span_text(l->time_key, p->lower, p->upper, label);
-            l->sized[i] = true;
             l->tier_of[i] = tier_for(l, label);
             l->tiers[l->tier_of[i]].count++;
         }
@@ -259,7 +257,6 @@ void timeline_layout_free(TimelineLayout *l)
     free(l->lanes);
     free(l->lane_of);
     free(l->off);
-    free(l->sized);
     free(l->tier_of);
     free(l->marks);
     memset(l, 0, sizeof(*l));

@@ -54,7 +54,6 @@ typedef struct TimelineLayout {
     size_t *lane_of;    /* per partition; SIZE_MAX when not on the axis */
     size_t *off;        /* partitions not on the axis, in model order */
     size_t noff;
-    bool *sized;  /* per partition: its width is a tier (both ends bounded) */
     int *tier_of; /* per partition: index into tiers, -1 when none */
     TimelineTier tiers[TIMELINE_TIERS];
     size_t ntiers;
