@@ -19,6 +19,7 @@ PACKAGES=(
     clang-format                               # make format-check
     jq                                         # the tests read --json output and JSON logs
     curl                                       # the daemon tests scrape /metrics
+    chromium                                   # the test of doctor --html loads the page
 )
 
 for arg in "$@"; do

@@ -50,6 +50,8 @@ struct Cli {
     bool no_explain;
     int planning_partitions;  /* 0: the default */
     double planning_limit_ms; /* < 0: the default */
+    const char *html;         /* doctor --html: the page's path, NULL when not asked */
+    long long target_bytes;   /* advise --target-size; 0 = the default */
     const char *config;       /* daemon --config / --check-config FILE */
     bool check_config;
     /* Set by the daemon for its passes, never from the command line. */
@@ -112,6 +114,7 @@ int cmd_ls(Cli *cli);
 int cmd_migrate(Cli *cli);
 int cmd_doctor(Cli *cli);
 int cmd_daemon(Cli *cli);
+int cmd_advise(Cli *cli);
 /* migrate subcommands: args[0] is the source table. */
 int cmd_migrate_plan(Cli *cli, char **args, int nargs);
 int cmd_migrate_step(Cli *cli, const char *step, char **args, int nargs);

@@ -11,6 +11,7 @@
 #include "core/strbuf.h"
 #include "db/catalog.h"
 #include "db/doctor_read.h"
+#include "report/doctor_html.h"
 #include "report/doctor_report.h"
 
 /* A span option in seconds (months count as 30 days). */
@@ -76,6 +77,10 @@ int cmd_doctor(Cli *cli)
         else
             report_doctor_text(stdout, &r, isatty(fileno(stdout)) && !getenv("NO_COLOR"));
         code = doctor_exit_code(&r);
+        if (cli->html && !report_doctor_html_file(cli->html, &db, &r, &err)) {
+            cli_error("%s", err);
+            code = EXIT_USAGE; /* the page asked for is missing: as loud as errors found */
+        }
         doctor_report_free(&r);
     }
     doc_database_free(&db);

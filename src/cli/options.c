@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/advise.h"
 #include "core/strbuf.h"
 #include "version.h"
 
@@ -19,8 +20,9 @@ enum {
     C_LS = 1 << 5,
     C_MIGRATE = 1 << 6,
     C_DOCTOR = 1 << 7,
-    C_DAEMON = 1 << 8,
-    C_ALL = 0x1ff,
+    C_ADVISE = 1 << 8,
+    C_DAEMON = 1 << 9,
+    C_ALL = 0x3ff,
     C_DB = C_ALL & ~C_DAEMON, /* the daemon's databases come from its configuration */
 };
 
@@ -48,9 +50,14 @@ static const Command commands[] = {
      "re-lay a live table out online: a new partitioned tree, change capture, backfill, "
      "verify, cutover"},
     {"doctor", C_DOCTOR, cmd_doctor,
-     "doctor [TABLE...] [--json] [--query SQL]... [--vacuum-window SPAN] [--stale SPAN]",
+     "doctor [TABLE...] [--json] [--html FILE] [--query SQL]... [--vacuum-window SPAN] "
+     "[--stale SPAN]",
      "what is wrong with the partitioned tables (any of them), and the fix for each; exit 0 "
      "healthy, 1 warnings, 2 errors"},
+    {"advise", C_ADVISE, cmd_advise, "advise TABLE [--target-size SIZE] [--json]",
+     "the layout a range-partitioned table should have, from its real growth: interval, "
+     "retention, planning and vacuum time before and after, and the migrate commands to get "
+     "there"},
     {"daemon", C_DAEMON, cmd_daemon, "daemon --config FILE | --check-config FILE",
      "the service: maintain the databases of a YAML configuration on a schedule, with "
      "Prometheus metrics; exit 2 when the configuration is invalid"},
@@ -87,6 +94,8 @@ enum {
     O_PLANNING_LIMIT,
     O_CONFIG,
     O_CHECK_CONFIG,
+    O_HTML,
+    O_TARGET_SIZE,
     O_POLICY_BASE, /* + PolicyOption */
 };
 
@@ -107,10 +116,10 @@ static const OptionSpec options[] = {
     {"no-password", 0, O_NOPASS, C_DB, NULL, "never prompt for a password"},
     {"password", 0, O_PASS, C_DB, NULL, "prompt for a password"},
     {"quiet", 0, O_QUIET, C_DB, NULL, "print only errors and summaries"},
-    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR, NULL,
-     "machine-readable output"},
+    {"json", 0, O_JSON, C_POLICY | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR | C_ADVISE,
+     NULL, "machine-readable output"},
     {"dry-run", 0, O_DRY_RUN, C_CREATE | C_MAINTAIN, NULL, "print the plan, change nothing"},
-    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR, "TS",
+    {"now", 1, O_NOW, C_CREATE | C_PLAN | C_MAINTAIN | C_LS | C_MIGRATE | C_DOCTOR | C_ADVISE, "TS",
      "act as if the time were TS (a timestamptz; UTC without an offset)"},
     {"wait", 0, O_WAIT, C_MAINTAIN | C_CREATE, NULL,
      "wait for another pgstrata run on the same table instead of skipping it"},
@@ -144,6 +153,11 @@ static const OptionSpec options[] = {
      "doctor: measure the planning time of tables with at least N partitions (default 1000)"},
     {"planning-limit", 1, O_PLANNING_LIMIT, C_DOCTOR, "MS",
      "doctor: a planning time from this many milliseconds up is a warning (default 20)"},
+    {"html", 1, O_HTML, C_DOCTOR, "FILE",
+     "doctor: also write the report to FILE as one self-contained HTML page (a timeline of "
+     "each table's partitions beside its findings)"},
+    {"target-size", 1, O_TARGET_SIZE, C_ADVISE, "SIZE",
+     "advise: the partition size to aim for, e.g. 500MB, 10GB, 1TB (default 10GB)"},
     {"config", 1, O_CONFIG, C_DAEMON, "FILE", "daemon: the YAML configuration to run"},
     {"check-config", 1, O_CHECK_CONFIG, C_DAEMON, "FILE",
      "daemon: check the configuration, say what it would run, and exit"},
@@ -405,6 +419,19 @@ int cli_parse(int argc, char **argv, Cli *cli)
                 return cli_usage_error("invalid --planning-limit \"%s\": milliseconds", optarg);
             cli->planning_limit_ms = num;
             break;
+        case O_HTML:
+            if (!*optarg)
+                return cli_usage_error("invalid --html \"\": a file name");
+            cli->html = optarg;
+            break;
+        case O_TARGET_SIZE: {
+            char why[256];
+            int64_t bytes = 0;
+            if (!advise_parse_size(optarg, &bytes, why, sizeof(why)))
+                return cli_usage_error("%s", why);
+            cli->target_bytes = bytes;
+            break;
+        }
         case O_CONFIG:
         case O_CHECK_CONFIG:
             if (cli->config)

@@ -171,6 +171,23 @@ bool catalog_check_partitioned(Conn *c, const char *schema, const char *table, c
     return *err == NULL;
 }
 
+bool catalog_relkind(Conn *c, const char *schema, const char *table, char *relkind, char **err)
+{
+    const char *params[] = {schema, table};
+    DbResult *r = db_query(c,
+                           "SELECT c.relkind::text FROM pg_catalog.pg_class c"
+                           " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                           " WHERE n.nspname = $1 AND c.relname = $2",
+                           2, params);
+    if (!r) {
+        *err = xasprintf("could not describe the table: %s", conn_error(c));
+        return false;
+    }
+    *relkind = db_rows(r) > 0 ? db_get(r, 0, 0)[0] : '\0';
+    db_clear(r);
+    return true;
+}
+
 /* --- snapshots --------------------------------------------------------- */
 
 static char *array_param(char **items, size_t n)

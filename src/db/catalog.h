@@ -32,6 +32,10 @@ bool catalog_resolve(Conn *c, const char *typed, char **schema, char **table, ch
 bool catalog_check_partitioned(Conn *c, const char *schema, const char *table, const char *column,
                                KeyType *key, char **err);
 
+/* pg_class.relkind of schema.table ('r', 'p', 'v', ...), '\0' when there is
+ * no such relation. */
+bool catalog_relkind(Conn *c, const char *schema, const char *table, char *relkind, char **err);
+
 /* Reads "FOR VALUES FROM (a) TO (b)" as pg_get_expr prints it into pi's
  * bounds. timestamptz values must have been printed with the session
  * TimeZone set to the table's zone (snapshot_zone). */

@@ -27,10 +27,6 @@
 /* The tables of the model as a parameter, and the table each result row is about. */
 #define PARENTS " unnest($1::oid[]) WITH ORDINALITY AS z(parent, ord)"
 
-/* Seconds since a timestamptz, NULL when never: what DocPart's ages hold.
- * Statistics times are real, so ages are from the server's clock, not --now. */
-#define AGE(ts) "extract(epoch FROM pg_catalog.now() - (" ts "))"
-
 static bool fail(Conn *c, char **err, const char *what)
 {
     *err = xasprintf("could not read %s: %s", what, conn_error(c));
@@ -207,124 +203,96 @@ static void declarative_bounds(const DocTable *t, DocPart *p)
     p->upper_unbounded = pi.upper_unbounded;
 }
 
-/* Q2: every child, with what the checks and the report need. */
+/* Q2: every child, with what the checks and the report need. Sizes are
+ * pg_class.relpages of the table, its TOAST table and its indexes, as of their
+ * last VACUUM or ANALYZE (what autovacuum keeps current), so the catalog
+ * answers for 50,000 partitions at once; a table never vacuumed or analyzed,
+ * and a default partition's pages, are measured (pg_total_relation_size opens
+ * each relation, about 50 us apiece). Ages are from the server's clock:
+ * statistics times are real, whatever --now says. */
+static const char parts_sql[] =
+    "SELECT z.ord, cn.nspname, ch.relname, ch.relkind = 'p', ch.oid = pt.partdefid,"
+    " i.inhdetachpending,"
+    " CASE WHEN ch.relispartition THEN pg_catalog.pg_get_expr(ch.relpartbound, ch.oid) ELSE"
+    "  (SELECT pg_catalog.string_agg(pg_catalog.pg_get_constraintdef(k.oid), E'\\n' ORDER BY"
+    "   k.conname) FROM pg_catalog.pg_constraint k WHERE k.conrelid = ch.oid AND"
+    "   k.contype = 'c' AND k.conislocal) END,"
+    " CASE WHEN ch.relkind = 'p' THEN (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size("
+    "  l.relid))::bigint FROM pg_catalog.pg_partition_tree(ch.oid) l WHERE l.isleaf)"
+    "  WHEN ch.reltuples < 0 THEN pg_catalog.pg_total_relation_size(ch.oid)"
+    "  ELSE (ch.relpages + coalesce(tc.relpages, 0) + coalesce((SELECT"
+    "  pg_catalog.sum(ic.relpages) FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON"
+    "  ic.oid = x.indexrelid WHERE x.indrelid = ch.oid), 0))::bigint *"
+    "  pg_catalog.current_setting('block_size')::bigint END,"
+    " CASE WHEN ch.relkind = 'p' THEN true WHEN ch.oid = pt.partdefid OR ch.reltuples < 0"
+    "  THEN pg_catalog.pg_relation_size(ch.oid) > 0 ELSE ch.relpages > 0 END,"
+    " ch.reltuples,"
+    " pg_catalog.pg_stat_get_tuples_inserted(ch.oid) +"
+    "  pg_catalog.pg_stat_get_tuples_updated(ch.oid) +"
+    "  pg_catalog.pg_stat_get_tuples_deleted(ch.oid),"
+    " pg_catalog.pg_stat_get_tuples_returned(ch.oid) +"
+    "  pg_catalog.pg_stat_get_tuples_fetched(ch.oid) + coalesce((SELECT"
+    "  pg_catalog.sum(pg_catalog.pg_stat_get_tuples_fetched(x.indexrelid)) FROM"
+    "  pg_catalog.pg_index x WHERE x.indrelid = ch.oid), 0),"
+    " pg_catalog.pg_stat_get_dead_tuples(ch.oid),"
+    " pg_catalog.pg_stat_get_mod_since_analyze(ch.oid),"
+    " extract(epoch FROM pg_catalog.now() - greatest("
+    "  pg_catalog.pg_stat_get_last_vacuum_time(ch.oid),"
+    "  pg_catalog.pg_stat_get_last_autovacuum_time(ch.oid))),"
+    " extract(epoch FROM pg_catalog.now() - greatest("
+    "  pg_catalog.pg_stat_get_last_analyze_time(ch.oid),"
+    "  pg_catalog.pg_stat_get_last_autoanalyze_time(ch.oid))),"
+    " CASE WHEN "
+    "ch.relkind = "
+    "'r' THEN "
+    "pg_catalog.age("
+    "ch.relfrozenxid)"
+    " ELSE 0 END,"
+    " EXISTS (SELECT "
+    "1 FROM "
+    "pg_catalog."
+    "unnest(ch."
+    "reloptions) o "
+    "WHERE"
+    "  o ~* "
+    "'^autovacuum_"
+    "enabled=(false|"
+    "off|no|f|0)$')"
+    " FROM" PARENTS " JOIN "
+    "pg_catalog.pg_"
+    "inherits i ON "
+    "i.inhparent = "
+    "z.parent"
+    " JOIN "
+    "pg_catalog.pg_"
+    "class ch ON "
+    "ch.oid = "
+    "i.inhrelid"
+    " JOIN "
+    "pg_catalog.pg_"
+    "namespace cn ON "
+    "cn.oid = "
+    "ch.relnamespace"
+    " LEFT JOIN "
+    "pg_catalog.pg_"
+    "class tc ON "
+    "tc.oid = "
+    "ch.reltoastrelid"
+    " LEFT JOIN "
+    "pg_catalog.pg_"
+    "partitioned_"
+    "table pt ON "
+    "pt.partrelid = "
+    "z.parent"
+    " ORDER BY "
+    "z.ord, "
+    "cn.nspname, "
+    "ch.relname";
+
 static bool read_parts(Conn *c, const char *oids, DocDatabase *db, char **err)
 {
     const char *params[] = {oids};
-    DbResult *r = db_query(
-        c,
-        "SELECT z.ord, cn.nspname, ch.relname, ch.relkind = 'p', ch.oid = pt.partdefid,"
-        " i.inhdetachpending,"
-        " CASE WHEN ch.relispartition THEN pg_catalog.pg_get_expr(ch.relpartbound, ch.oid) ELSE"
-        "  (SELECT pg_catalog.string_agg(pg_catalog.pg_get_constraintdef(k.oid), E'\\n' ORDER BY"
-        "   k.conname) FROM pg_catalog.pg_constraint k WHERE k.conrelid = ch.oid AND"
-        "   k.contype = 'c' AND k.conislocal) END,"
-        " CASE WHEN ch.relkind = 'p' THEN (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size("
-        "  l.relid))::bigint FROM pg_catalog.pg_partition_tree(ch.oid) l WHERE l.isleaf)"
-        "  ELSE pg_catalog.pg_total_relation_size(ch.oid) END,"
-        " CASE WHEN ch.relkind = 'p' THEN true ELSE pg_catalog.pg_relation_size(ch.oid) > 0 END,"
-        " ch.reltuples,"
-        " pg_catalog.pg_stat_get_tuples_inserted(ch.oid) +"
-        "  pg_catalog.pg_stat_get_tuples_updated(ch.oid) +"
-        "  pg_catalog.pg_stat_get_tuples_deleted(ch.oid),"
-        " pg_catalog.pg_stat_get_tuples_returned(ch.oid) +"
-        "  pg_catalog.pg_stat_get_tuples_fetched(ch.oid) + coalesce((SELECT"
-        "  pg_catalog.sum(pg_catalog.pg_stat_get_tuples_fetched(x.indexrelid)) FROM"
-        "  pg_catalog.pg_index x WHERE x.indrelid = ch.oid), 0),"
-        " pg_catalog.pg_stat_get_dead_tuples(ch.oid),"
-        " pg_catalog.pg_stat_get_mod_since_analyze(ch.oid)," AGE(
-            "greatest(pg_catalog.pg_stat_get_last_vacuum_time(ch.oid),"
-            " pg_catalog.pg_stat_get_last_autovacuum_time(ch.oid))") "," AGE("greatest("
-                                                                             "pg_catalog.pg_stat_"
-                                                                             "get_"
-                                                                             "last_analyze_time(ch."
-                                                                             "oid),"
-                                                                             " pg_catalog.pg_stat_"
-                                                                             "get_"
-                                                                             "last_autoanalyze_"
-                                                                             "time("
-                                                                             "ch.oid))") ","
-                                                                                         " CASE "
-                                                                                         "WHEN "
-                                                                                         "ch."
-                                                                                         "relkind "
-                                                                                         "= 'r' "
-                                                                                         "THEN "
-                                                                                         "pg_"
-                                                                                         "catalog."
-                                                                                         "age(ch."
-                                                                                         "relfrozen"
-                                                                                         "xid) "
-                                                                                         "ELSE 0 "
-                                                                                         "END,"
-                                                                                         " EXISTS "
-                                                                                         "(SELECT "
-                                                                                         "1 FROM "
-                                                                                         "pg_"
-                                                                                         "catalog."
-                                                                                         "unnest("
-                                                                                         "ch."
-                                                                                         "reloption"
-                                                                                         "s) o "
-                                                                                         "WHERE"
-                                                                                         "  o ~* "
-                                                                                         "'^"
-                                                                                         "autovacuu"
-                                                                                         "m_"
-                                                                                         "enabled=("
-                                                                                         "false|"
-                                                                                         "off|no|f|"
-                                                                                         "0)$')"
-                                                                                         " FRO"
-                                                                                         "M" PARENTS
-                                                                                         " JOIN "
-                                                                                         "pg_"
-                                                                                         "catalog."
-                                                                                         "pg_"
-                                                                                         "inherits "
-                                                                                         "i ON "
-                                                                                         "i."
-                                                                                         "inhparent"
-                                                                                         " = "
-                                                                                         "z.parent"
-                                                                                         " JOIN "
-                                                                                         "pg_"
-                                                                                         "catalog."
-                                                                                         "pg_class "
-                                                                                         "ch ON "
-                                                                                         "ch.oid = "
-                                                                                         "i."
-                                                                                         "inhrelid"
-                                                                                         " JOIN "
-                                                                                         "pg_"
-                                                                                         "catalog."
-                                                                                         "pg_"
-                                                                                         "namespace"
-                                                                                         " cn ON "
-                                                                                         "cn.oid = "
-                                                                                         "ch."
-                                                                                         "relnamesp"
-                                                                                         "ace"
-                                                                                         " LEFT "
-                                                                                         "JOIN "
-                                                                                         "pg_"
-                                                                                         "catalog."
-                                                                                         "pg_"
-                                                                                         "partition"
-                                                                                         "ed_table "
-                                                                                         "pt ON "
-                                                                                         "pt."
-                                                                                         "partrelid"
-                                                                                         " = "
-                                                                                         "z.parent"
-                                                                                         " ORDER "
-                                                                                         "BY "
-                                                                                         "z.ord, "
-                                                                                         "cn."
-                                                                                         "nspname, "
-                                                                                         "ch."
-                                                                                         "relname",
-        1, params);
+    DbResult *r = db_query(c, parts_sql, 1, params);
     if (!r)
         return fail(c, err, "the partitions");
     for (int i = 0; i < db_rows(r); i++) {
@@ -423,6 +391,12 @@ static int compare_parts(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* A relation's columns (names and types, in order) as one text. */
+#define COLUMNS(rel)                                                                               \
+    "(SELECT pg_catalog.string_agg(a.attname || ' ' || a.atttypid::text, ',' ORDER BY"             \
+    " a.attnum) FROM pg_catalog.pg_attribute a WHERE a.attrelid = " rel " AND a.attnum > 0 AND"    \
+    " NOT a.attisdropped)"
+
 /* Q3: plain tables beside a parent, named after it and with its columns, that
  * are nobody's partition or child: what a DETACH left behind. */
 static bool read_leftovers(Conn *c, const char *oids, DocDatabase *db, char **err)
@@ -430,10 +404,7 @@ static bool read_leftovers(Conn *c, const char *oids, DocDatabase *db, char **er
     const char *params[] = {oids};
     DbResult *r = db_query(
         c,
-        "WITH cols AS (SELECT a.attrelid, pg_catalog.string_agg(a.attname || ' ' ||"
-        "  a.atttypid::text, ',' ORDER BY a.attnum) AS list FROM pg_catalog.pg_attribute a"
-        "  WHERE a.attnum > 0 AND NOT a.attisdropped GROUP BY a.attrelid),"
-        " loose AS MATERIALIZED (SELECT l.oid, l.relnamespace, l.relname FROM"
+        "WITH loose AS MATERIALIZED (SELECT l.oid, l.relnamespace, l.relname FROM"
         "  pg_catalog.pg_class l WHERE l.relkind IN ('r', 'p') AND NOT l.relispartition AND"
         "  NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = l.oid OR"
         "  i.inhparent = l.oid))"
@@ -444,8 +415,7 @@ static bool read_leftovers(Conn *c, const char *oids, DocDatabase *db, char **er
         "  pg_catalog.left(l.relname, pg_catalog.length(p.relname) + 1) = p.relname || '_'"
         " JOIN pg_catalog.pg_class lc ON lc.oid = l.oid"
         " JOIN pg_catalog.pg_namespace n ON n.oid = l.relnamespace"
-        " JOIN cols pc ON pc.attrelid = p.oid JOIN cols lcols ON lcols.attrelid = l.oid"
-        " WHERE pc.list = lcols.list ORDER BY 1, 3",
+        " WHERE " COLUMNS("p.oid") " = " COLUMNS("l.oid") " ORDER BY 1, 3",
         1, params);
     if (!r)
         return fail(c, err, "tables left behind by detaches");
@@ -472,8 +442,10 @@ static bool read_missing_indexes(Conn *c, const char *oids, DocDatabase *db, cha
     const char *params[] = {oids};
     DbResult *r = db_query(
         c,
-        "WITH rels AS (SELECT z.parent AS rel FROM" PARENTS " UNION ALL SELECT h.inhrelid FROM"
-        "  pg_catalog.pg_inherits h WHERE h.inhparent = ANY ($1::oid[])),"
+        "WITH sets AS (SELECT p.oid FROM pg_catalog.pg_class p WHERE p.oid = ANY ($1::oid[]) AND"
+        "  p.relkind = 'r'),"
+        " rels AS (SELECT oid AS rel FROM sets UNION ALL SELECT h.inhrelid FROM"
+        "  pg_catalog.pg_inherits h WHERE h.inhparent IN (SELECT oid FROM sets)),"
         " sig AS (SELECT x.indrelid AS rel, x.indexrelid AS idx, am.amname ||"
         "  CASE WHEN x.indisunique THEN ' unique' ELSE '' END || ' (' || (SELECT"
         "  pg_catalog.string_agg(coalesce(a.attname::text, '?'), ', ' ORDER BY k.n) FROM"

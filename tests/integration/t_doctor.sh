@@ -120,7 +120,7 @@ is "$(ev hot-share hot)" "99% of the rows written and read since the statistics 
     "hot-share: the share in the newest partitions"
 like "$(ev partition-oversized fat)" "^1 partition whose vacuum takes longer than 4 s at autovacuum's pace \\(about 1 MB/s\\), the longest [0-9]+ s: public\\.fat_p[0-9]+ \\([0-9.]+ MB\\)$" \
     "partition-oversized: vacuum time at autovacuum's pace"
-is "$(ev partitions-tiny tiny)" "120 past partitions with a median size of 8.0 kB" "partitions-tiny"
+is "$(ev partitions-tiny tiny)" "120 past partitions with a median size of 0 B" "partitions-tiny"
 is "$(ev unique-scope uniq)" \
     "PRIMARY KEY (id, t): id alone is unique only within one partition (1 day of key range), not across the table" \
     "unique-scope: in plain words"
