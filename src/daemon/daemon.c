@@ -235,7 +235,8 @@ static void reload(double now)
         notify_systemd("READY=1");
         return;
     }
-    if (!same_text(next.listen, D->cfg.listen)) {
+    /* a new address, or the last one could not be listened on: try again */
+    if (!same_text(next.listen, D->cfg.listen) || (next.listen && !D->http)) {
         http_stop(D->http);
         D->http = NULL;
         if (!listen_start(&next, &err)) {
@@ -265,17 +266,9 @@ static void reload(double now)
             d->due = sched_first(&now_cfg->pass, now, uniform()); /* sooner, as configured */
     }
     for (size_t k = 0; k < next.ndbs; k++) {
-        bool known = false;
+        bool known = false; /* (a name removed earlier whose pass still runs is known too) */
         for (size_t i = 0; i < D->ndbs && !known; i++)
             known = D->dbs[i]->cfg == &next.dbs[k];
-        if (!known) {
-            /* a name a reload removed earlier and whose pass still runs */
-            for (size_t i = 0; i < D->ndbs && !known; i++)
-                if (!D->dbs[i]->cfg && strcmp(D->dbs[i]->name, next.dbs[k].name) == 0) {
-                    D->dbs[i]->cfg = &next.dbs[k];
-                    known = true;
-                }
-        }
         if (!known) {
             db_new(&next.dbs[k], now);
             added++;
@@ -313,15 +306,14 @@ static void begin_stop(double now)
         pass_stop_stage(D->dbs[i], STOP_ASKED, now);
 }
 
-static void handle_signals(double now, bool *reap)
+static void handle_signals(double now)
 {
     unsigned char buf[64];
     ssize_t n;
     while ((n = read(signal_pipe[0], buf, sizeof(buf))) > 0) {
         for (ssize_t i = 0; i < n; i++) {
-            if (buf[i] == SIGCHLD)
-                *reap = true;
-            else if (buf[i] == SIGHUP && !daemon_state.stopping)
+            /* SIGCHLD only wakes the loop, which reaps every time round */
+            if (buf[i] == SIGHUP && !daemon_state.stopping)
                 reload(now);
             else if (buf[i] == SIGTERM || buf[i] == SIGINT)
                 begin_stop(now);
@@ -421,7 +413,6 @@ static void loop(void)
         int timeout = until <= now ? 0 : (int)ceil((until - now) * 1000);
         int rc = poll(fds, nf, timeout);
         now = mono_now();
-        bool reap = false;
         if (rc < 0 && errno != EINTR)
             log_msg("error", NULL, "poll: %s", strerror(errno));
         for (nfds_t i = 0; rc > 0 && i < nf; i++) {
@@ -431,7 +422,7 @@ static void loop(void)
             pass_read(d, fds[i].fd == d->report_fd, fds[i].fd == d->err_fd, now);
         }
         if (rc > 0 && fds[0].revents)
-            handle_signals(now, &reap);
+            handle_signals(now);
         /* MHD runs every time round: it has timeouts of its own to keep */
         if (D->http)
             http_run(D->http);

@@ -237,6 +237,7 @@ pass "billing: passes again once its server answers"
 # ---- one server stopped, then started: errors, reconnection with backoff ------------------
 n_app=$(passes d app ok)
 cluster_stop B
+sleep 4
 wait_until 20 more_passes d billing 3 error || fail "billing: no failed connection"
 detail=$(log_json d | jq -r 'select(.msg == "pass" and .database == "billing" and .result == "error") | .detail' | tail -1)
 like "$detail" '^could not connect: connection to server on socket .* failed' \
