@@ -103,7 +103,6 @@ void pass_start(Db *d, double now)
     d->stage = STOP_NONE;
     d->ended = false;
     d->result = PASS_ERROR;
-    d->lost = false;
     free(d->msg);
     d->msg = NULL;
     d->n_ok = d->n_failed = d->n_skipped = d->retries = 0;
@@ -186,7 +185,6 @@ static void on_pass(Db *d, const cJSON *o)
                                                  : PASS_ERROR;
     free(d->msg);
     d->msg = xstrdup_or_null(str(o, "msg"));
-    d->lost = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "lost"));
 }
 
 static void report_line(Db *d, const char *line, double now)
@@ -307,7 +305,6 @@ static void pass_ended(Db *d, int status, const struct rusage *usage, double now
                              : "the pass process ended without finishing; the next pass "
                                "completes what it left");
         d->result = PASS_ERROR;
-        d->lost = true;
     }
     double duration = now - d->started;
     double cpu = (double)usage->ru_utime.tv_sec + (double)usage->ru_utime.tv_usec / 1e6 +
@@ -323,6 +320,8 @@ static void pass_ended(Db *d, int status, const struct rusage *usage, double now
     d->tables = NULL;
     d->ntables = 0;
     log_pass(d, duration, status);
+    if (d->cfg && !d->cfg->enabled) /* disabled by a reload while it ran */
+        metrics_drop_db(&daemon_state.metrics, d->name);
     if (!d->cfg || !d->cfg->enabled || daemon_state.stopping)
         return;
     if (d->result == PASS_ERROR) {

@@ -191,8 +191,8 @@ static Db *db_new(const DbConfig *cfg, double now)
     sb_init(&d->report_buf);
     sb_init(&d->err_buf);
     d->due = cfg->enabled ? sched_first(&cfg->pass, now, uniform()) : INFINITY;
-    DbMetrics *m = metrics_db(&daemon_state.metrics, d->name);
-    (void)m;
+    if (cfg->enabled) /* listed in the metrics and /healthz from the start */
+        metrics_db(&daemon_state.metrics, d->name);
     Daemon *D = &daemon_state;
     D->dbs = xrealloc(D->dbs, (D->ndbs + 1) * sizeof(Db *));
     D->dbs[D->ndbs++] = d;
@@ -260,9 +260,11 @@ static void reload(double now)
         }
         bool was_enabled = d->cfg && d->cfg->enabled;
         d->cfg = now_cfg;
-        if (!now_cfg->enabled)
+        if (!now_cfg->enabled) {
             d->due = INFINITY;
-        else if (!was_enabled || d->due > now + now_cfg->pass.interval_s + now_cfg->pass.jitter_s)
+            if (!d->pid)
+                metrics_drop_db(&D->metrics, d->name);
+        } else if (!was_enabled || d->due > now + now_cfg->pass.interval_s + now_cfg->pass.jitter_s)
             d->due = sched_first(&now_cfg->pass, now, uniform()); /* sooner, as configured */
     }
     for (size_t k = 0; k < next.ndbs; k++) {

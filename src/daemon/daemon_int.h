@@ -35,7 +35,6 @@ typedef struct Db {
     bool ended;      /* its "pass" line came */
     PassResult result;
     char *msg;
-    bool lost;
     int n_ok, n_failed, n_skipped, retries;
     TableMetrics *tables; /* read by this pass, not yet published */
     size_t ntables;

@@ -65,14 +65,12 @@ static void add_text(cJSON *o, const char *key, const char *value)
 typedef struct Ending {
     const char *result;
     char *msg;
-    bool lost; /* the session went away: the scheduler reconnects with backoff */
 } Ending;
 
-static void end_as(Ending *e, const char *result, char *msg_owned, bool lost)
+static void end_as(Ending *e, const char *result, char *msg_owned)
 {
     e->result = result;
     e->msg = msg_owned;
-    e->lost = lost;
 }
 
 static void send_ending(const Ending *e)
@@ -81,7 +79,6 @@ static void send_ending(const Ending *e)
     cJSON_AddStringToObject(o, "ev", "pass");
     cJSON_AddStringToObject(o, "result", e->result);
     add_text(o, "msg", e->msg);
-    cJSON_AddBoolToObject(o, "lost", e->lost);
     send_line(o);
 }
 
@@ -162,11 +159,11 @@ static bool window_hold(Conn *c, const PassSettings *s, const char *now, char **
     return true;
 }
 
-/* A step before the pass failed; when the session went away the scheduler
- * reconnects with backoff rather than waiting a whole interval. */
-static void fail_step(Ending *e, Conn *c, const char *what, const char *why)
+/* A step before the pass failed: an error, which the scheduler retries with
+ * backoff rather than after a whole interval. */
+static void fail_step(Ending *e, const char *what, const char *why)
 {
-    end_as(e, "error", xasprintf("%s: %s", what, why), conn_lost(c));
+    end_as(e, "error", xasprintf("%s: %s", what, why));
 }
 
 static void read_stats(Conn *c, const DbConfig *db, const char *now)
@@ -191,7 +188,7 @@ static void run(Conn *c, const DbConfig *db, const char *now, Ending *e)
     bool supported = server_supported(&server, why, sizeof(why));
     server_info_free(&server);
     if (!supported) {
-        end_as(e, "error", xstrdup(why), false);
+        end_as(e, "error", xstrdup(why));
         return;
     }
     char cls[16];
@@ -199,25 +196,24 @@ static void run(Conn *c, const DbConfig *db, const char *now, Ending *e)
     const char *params[] = {cls};
     DbResult *r = db_query(c, "SELECT pg_catalog.pg_try_advisory_lock($1::integer, 0)", 1, params);
     if (!r) {
-        fail_step(e, c, "could not take the database's claim", conn_error(c));
+        fail_step(e, "could not take the database's claim", conn_error(c));
         return;
     }
     bool claimed = db_get_bool(r, 0, 0);
     db_clear(r);
     if (!claimed) {
-        end_as(e, "skipped", xstrdup("another pgstrata daemon is maintaining this database"),
-               false);
+        end_as(e, "skipped", xstrdup("another pgstrata daemon is maintaining this database"));
         return;
     }
     char *err = NULL, *hold = NULL;
     if (!schema_check(c, &err) || !catalog_check_now(c, now, &err) ||
         !window_hold(c, &db->pass, now, &hold, &err)) {
-        fail_step(e, c, "cannot maintain this database", err);
+        fail_step(e, "cannot maintain this database", err);
         free(err);
         return;
     }
     if (interrupted()) {
-        end_as(e, "skipped", xstrdup("the daemon is stopping"), false);
+        end_as(e, "skipped", xstrdup("the daemon is stopping"));
         free(hold);
         return;
     }
@@ -240,13 +236,13 @@ static void run(Conn *c, const DbConfig *db, const char *now, Ending *e)
     free(run_id);
     free(hold);
     if (conn_lost(c)) {
-        end_as(e, "error", xstrdup("the connection to the server was lost during the pass"), true);
+        end_as(e, "error", xstrdup("the connection to the server was lost during the pass"));
         return;
     }
     if (!interrupted())
         read_stats(c, db, now);
     end_as(e, code == EXIT_OK ? "ok" : "failed",
-           interrupted() ? xstrdup("stopped after the running action") : NULL, false);
+           interrupted() ? xstrdup("stopped after the running action") : NULL);
 }
 
 _Noreturn void pass_run(const DbConfig *db, int fd)
@@ -258,10 +254,10 @@ _Noreturn void pass_run(const DbConfig *db, int fd)
     char *now = test_now();
     ConnOptions co = {.dbname = db->conninfo, .no_password = true};
     char *err = NULL;
-    Ending e = {"error", NULL, false};
+    Ending e = {"error", NULL};
     Conn *c = conn_open(&co, &err);
     if (!c)
-        end_as(&e, "error", xasprintf("could not connect: %s", err), true);
+        end_as(&e, "error", xasprintf("could not connect: %s", err));
     else
         run(c, db, now, &e);
     send_ending(&e);

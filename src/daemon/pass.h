@@ -7,7 +7,7 @@
  *    "ms":...,"attempts":...,"detail":...}
  *   {"ev":"table","table":...,"partitions":...,"default_rows":...,
  *    "coverage_s":...,"key_ahead":...,"success_age_s":...}
- *   {"ev":"pass","result":"ok|failed|skipped|error","msg":...,"lost":bool}
+ *   {"ev":"pass","result":"ok|failed|skipped|error","msg":...}
  *
  * Anything else it prints on stderr reaches the scheduler's log as a
  * warning. A pass that ends without its "pass" line (killed, crashed) is an

@@ -118,6 +118,25 @@ like "$(grep -m1 'pass result=' "$(daemon_log text)")" \
 daemon_stop text
 daemon_clean text
 
+# ---- a database disabled: listed by check-config, never connected to ------------------------
+printf '%s  - name: off
+    conninfo: "host=/nonexistent dbname=x"
+    enabled: false
+interval: 1s
+metrics:
+  listen: 127.0.0.1:0
+' "$GOOD" >"$C"
+run "$PGSTRATA" daemon --check-config "$C"
+like "$RUN_OUT" 'off: every 1s \(jitter 100ms\), every table with a policy \(disabled\)' \
+    "check-config marks a disabled database"
+daemon_start dis "$C"
+wait_until 20 more_passes dis here 2 ok || fail "here: no passes"
+is "$(passes dis off)" 0 "a disabled database gets no pass"
+scrape dis | grep -q 'database="off"'
+isnt $? 0 "nor any series in the metrics"
+daemon_stop dis
+daemon_clean dis
+
 # ---- systemd: READY=1 once running, STOPPING=1 on SIGTERM ------------------------------------
 if command -v python3 >/dev/null 2>&1; then
     sock="$DAEMON_DIR/notify.sock"
