@@ -36,7 +36,8 @@ DAEMON_SRC := $(wildcard src/daemon/*.c)
 APP_SRC    := $(CORE_SRC) $(REPORT_SRC) $(DB_SRC) $(CLI_SRC) $(DAEMON_SRC) src/main.c
 APP_OBJ    := $(APP_SRC:%.c=$(OUT)/%.o)
 # The daemon's pure parts (configuration, schedule, metrics) are unit-tested too.
-DAEMON_PURE := $(addprefix $(OUT)/src/daemon/,config.o config_values.o schedule.o metrics.o)
+DAEMON_PURE := $(addprefix $(OUT)/src/daemon/,config.o config_node.o config_pass.o config_values.o \
+               schedule.o metrics.o)
 PURE_OBJ   := $(CORE_SRC:%.c=$(OUT)/%.o) $(REPORT_SRC:%.c=$(OUT)/%.o) $(DAEMON_PURE)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:%.c=$(OUT)/%)

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,77 +59,6 @@ static bool install_signals(void)
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         sigaction(sigs[i], &sa, NULL);
     return true;
-}
-
-/* ---- checks the configuration needs from outside the file ------------------- */
-
-static bool zone_exists(const char *zone, char **err)
-{
-    const char *dir = getenv("TZDIR");
-    if (!dir)
-        dir = "/usr/share/zoneinfo";
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return true; /* no zone files here: the server says at the first pass */
-    bool sane = *zone && zone[0] != '/' && !strstr(zone, "..");
-    for (const char *c = zone; sane && *c; c++)
-        sane = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-               strchr("/_+-", *c);
-    char *path = sane ? xasprintf("%s/%s", dir, zone) : NULL;
-    bool ok = path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-    free(path);
-    if (!ok)
-        *err = xasprintf("unknown time zone \"%s\" (a name such as UTC or Europe/Berlin)", zone);
-    return ok;
-}
-
-static const ConfigChecks checks = {conn_check_conninfo, zone_exists};
-
-static void describe(const Config *cfg, FILE *out)
-{
-    for (size_t i = 0; i < cfg->ndbs; i++) {
-        const DbConfig *d = &cfg->dbs[i];
-        char iv[32], jit[32];
-        config_duration_text(d->pass.interval_s, iv);
-        config_duration_text(d->pass.jitter_s, jit);
-        fprintf(out, "  %s: every %s (jitter %s)", d->name, iv, jit);
-        if (d->pass.nwindows) {
-            fprintf(out, ", retirement only in ");
-            for (size_t w = 0; w < d->pass.nwindows; w++) {
-                char buf[16];
-                config_window_text(&d->pass.windows[w], buf);
-                fprintf(out, "%s%s", w ? ", " : "", buf);
-            }
-            fprintf(out, " (%s)", d->pass.time_zone);
-        }
-        if (d->ntables) {
-            fprintf(out, ", tables");
-            for (size_t t = 0; t < d->ntables; t++)
-                fprintf(out, " %s", d->tables[t]);
-        } else {
-            fprintf(out, ", every table with a policy");
-        }
-        fprintf(out, "%s\n", d->enabled ? "" : " (disabled)");
-    }
-    if (cfg->listen)
-        fprintf(out, "  metrics: %s (/metrics, /healthz)\n", cfg->listen);
-    else
-        fprintf(out, "  metrics: off\n");
-}
-
-int daemon_check_config(const char *path)
-{
-    Config cfg;
-    char *err = NULL;
-    if (!config_load(path, &checks, &cfg, &err)) {
-        cli_error("%s", err);
-        free(err);
-        return EXIT_USAGE;
-    }
-    printf("%s: valid, %zu database%s\n", path, cfg.ndbs, cfg.ndbs == 1 ? "" : "s");
-    describe(&cfg, stdout);
-    config_free(&cfg);
-    return EXIT_OK;
 }
 
 /* ---- HTTP ------------------------------------------------------------------ */
@@ -227,7 +155,7 @@ static void reload(double now)
     notify_systemd("RELOADING=1");
     Config next;
     char *err = NULL;
-    if (!config_load(D->path, &checks, &next, &err)) {
+    if (!config_load(D->path, &daemon_checks, &next, &err)) {
         D->metrics.reloads_failed++;
         log_msg("warning", NULL, "the configuration was not reloaded: %s; the one in use is kept",
                 err);
@@ -441,7 +369,7 @@ int daemon_run(const char *path)
     memset(D, 0, sizeof(*D));
     D->path = path;
     char *err = NULL;
-    if (!config_load(path, &checks, &D->cfg, &err)) {
+    if (!config_load(path, &daemon_checks, &D->cfg, &err)) {
         cli_error("%s", err);
         free(err);
         return EXIT_USAGE;

@@ -52,6 +52,9 @@ typedef struct Daemon {
 
 extern Daemon daemon_state;
 
+/* check.c: a conninfo libpq can read, a time zone that exists */
+extern const ConfigChecks daemon_checks;
+
 double mono_now(void);
 double uniform(void);
 
