@@ -40,6 +40,7 @@ on B billing "CREATE TABLE invoices_default PARTITION OF invoices DEFAULT;
               INSERT INTO invoices VALUES ('2031-06-01'), ('2031-06-02'), ('2031-06-03');
               INSERT INTO ledger SELECT g, 'x' FROM generate_series(1, 1500) g"
 AUDIT_A=$(on A app "SELECT coalesce(max(id), 0) FROM pgstrata.audit")
+AUDIT_B=$(on B billing "SELECT coalesce(max(id), 0) FROM pgstrata.audit")
 
 CONF="$DAEMON_DIR/daemon.yaml"
 write_config() { # $1: extra lines for app, $2: extra databases
@@ -55,6 +56,7 @@ databases:
 $1
   - name: billing
     conninfo: "$(conninfo B billing)"
+    jobs: 2 # its two tables at once: the workers report through the same pipe
 $2
 EOF
 }
@@ -170,6 +172,9 @@ like "$line" '"duration_ms":[0-9.]+' "and the duration"
 like "$line" '"attempts":1' "and the attempts"
 like "$line" '^\{"ts":"20[0-9-]+T[0-9:.]+Z","level":"info","database":"billing","msg":"action"' \
     "a JSON line starts with time, level, database, message"
+is "$(log_json d | jq -c 'select(.msg == "action" and .database == "billing" and .outcome == "ok")' | wc -l)" \
+    "$(on B billing "SELECT count(*) FROM pgstrata.audit WHERE id > $AUDIT_B AND outcome = 'ok'")" \
+    "billing (jobs: 2): each action its workers did is in the log, as in pgstrata.audit"
 audit_creates=$(on A app "SELECT count(*) FROM pgstrata.audit WHERE id > $AUDIT_A
                           AND action = 'create' AND outcome = 'ok' AND parent = 'public.events'")
 is "$(metric d 'pgstrata_actions_total{database="app",table="public.events",action="create",outcome="ok"}')" \
