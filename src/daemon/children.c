@@ -37,9 +37,11 @@ static Db *db_of_pid(pid_t pid)
 _Noreturn static void become_pass(Db *d, int report_w, int err_w, const sigset_t *old_mask,
                                   pid_t parent)
 {
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1};
+    static const int sigs[] = {SIGTERM, SIGINT, SIGCHLD, SIGUSR1};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         signal(sigs[i], SIG_DFL);
+    /* a reload is the scheduler's; a hangup of the terminal must not cut an action */
+    signal(SIGHUP, SIG_IGN);
     sigprocmask(SIG_SETMASK, old_mask, NULL);
     /* the scheduler gone (even by SIGKILL): finish the running action and stop */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
