@@ -483,27 +483,28 @@ static bool read_missing_indexes(Conn *c, const char *oids, DocDatabase *db, cha
     return true;
 }
 
+/* An index's key columns (not INCLUDE ones) where cond holds, quoted, in order. */
+#define KEY_COLUMNS(cond)                                                                          \
+    "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n)"          \
+    " FROM pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(att, n) JOIN"                     \
+    " pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att"                   \
+    " WHERE k.n <= x.indnkeyatts AND " cond ")"
+
 /* Q5: unique indexes (constraints or not) on the parents, with the columns
  * besides the partition key. */
 static bool read_uniques(Conn *c, const char *oids, DocDatabase *db, char **err)
 {
     const char *params[] = {oids};
+    // clang-format off
     DbResult *r = db_query(
         c,
-        "SELECT z.ord, ic.relname, x.indisprimary,"
-        " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n)"
-        "  FROM pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(att, n) JOIN"
-        "  pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att"
-        "  WHERE k.n <= x.indnkeyatts),"
-        " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n)"
-        "  FROM pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(att, n) JOIN"
-        "  pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att"
-        "  WHERE k.n <= x.indnkeyatts AND (pt.partattrs IS NULL OR"
-        "  NOT k.att = ANY (pt.partattrs::int2[])))"
+        "SELECT z.ord, ic.relname, x.indisprimary, " KEY_COLUMNS("true") ","
+        " " KEY_COLUMNS("(pt.partattrs IS NULL OR NOT k.att = ANY (pt.partattrs::int2[]))")
         " FROM" PARENTS " JOIN pg_catalog.pg_index x ON x.indrelid = z.parent AND x.indisunique"
         " JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid"
         " LEFT JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = z.parent"
         " ORDER BY 1, 2",
+        // clang-format on
         1, params);
     if (!r)
         return fail(c, err, "unique constraints");
