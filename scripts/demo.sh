@@ -160,4 +160,35 @@ doit pgstrata plan --now '2026-11-22 03:00'
 say "The audit trail: every action maintain took"
 psql_c "SELECT at, action, target, outcome FROM pgstrata.audit ORDER BY id DESC LIMIT 10"
 
+say "A hand-made monthly table that outgrew its layout (pgstrata does not manage it)"
+psql_c "CREATE TABLE public.logs (id bigint, logged_at timestamptz NOT NULL, line text,
+  PRIMARY KEY (id, logged_at)) PARTITION BY RANGE (logged_at);
+CREATE TABLE public.logs_2026_09 PARTITION OF public.logs FOR VALUES FROM ('2026-09-01') TO ('2026-10-01');
+CREATE TABLE public.logs_2026_10 PARTITION OF public.logs FOR VALUES FROM ('2026-10-01') TO ('2026-11-01');
+CREATE TABLE public.logs_2026_11 PARTITION OF public.logs FOR VALUES FROM ('2026-11-01') TO ('2026-12-01');
+CREATE TABLE public.logs_default PARTITION OF public.logs DEFAULT;
+INSERT INTO public.logs SELECT n, timestamptz '2026-09-01' + n * interval '3 minutes', repeat('x', 300)
+  FROM generate_series(0, 39000) AS n;
+INSERT INTO public.logs SELECT n, timestamptz '2027-01-05' + n * interval '1 hour', 'early' FROM generate_series(1, 5) AS n;
+ANALYZE public.logs_2026_09, public.logs_2026_10, public.logs_2026_11, public.logs_default"
+
+say "doctor: what is wrong with each partitioned table, and the fix (exit 2: errors found)"
+doit pgstrata doctor --now '2026-11-21 03:00' || true
+
+say "advise: a layout from the table's real growth, and the migrate commands to get there"
+show_cmd pgstrata advise public.logs --target-size 1MB --now '2026-11-21 03:00'
+advice=$(pgstrata advise public.logs --target-size 1MB --now '2026-11-21 03:00')
+echo "$advice"
+
+say "Run them as printed: the table is re-laid out online (writes could go on meanwhile)"
+while read -r line; do
+    eval "doit $line"
+done < <(sed -n 's/^  \(pgstrata migrate .*\)$/\1/p' <<<"$advice")
+psql_c "SELECT tableoid::regclass AS partition, count(*) AS rows FROM public.logs GROUP BY 1 ORDER BY 1 LIMIT 6"
+
+say "The same report as one self-contained HTML page (a timeline per table)"
+HTML=${TMPDIR:-/tmp}/pgstrata-demo-doctor.html
+doit pgstrata doctor --now '2026-11-21 03:00' --json --html "$HTML" >/dev/null || true
+echo "${D}open $HTML in a browser${R}"
+
 say "Done."

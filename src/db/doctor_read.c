@@ -1,9 +1,8 @@
-/* The doctor model, read in a few set-based queries: the parents (Q1), all
- * their children with sizes and statistics (Q2), tables left behind by a
- * detach (Q3), inheritance children missing the parent's indexes (Q4),
- * unique indexes (Q5), routing triggers (Q6), publications (Q7); settings
- * and pgstrata's own policies beside. Then bounded probes: rows of default
- * partitions that have pages, and the EXPLAINs (db/doctor_explain.c). */
+/* The doctor model, read in a few set-based queries: the parents (Q1) and all
+ * their children with sizes and statistics (Q2) here; what is around them
+ * (Q3-Q7) in db/doctor_read_schema.c; settings and pgstrata's own policies
+ * beside. Then bounded probes: rows of default partitions that have pages,
+ * and the EXPLAINs (db/doctor_explain.c). */
 #include "db/doctor_read.h"
 
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "core/strbuf.h"
 #include "db/catalog.h"
 #include "db/doctor_explain.h"
+#include "db/doctor_read_int.h"
 #include "db/policy_store.h"
 #include "db/schema.h"
 #include "db/sql_fragments.h"
@@ -24,16 +24,13 @@
     " ($1::text[] IS NULL OR (n.nspname::text, c.relname::text) IN"                                \
     " (SELECT * FROM unnest($1::text[], $2::text[])))"
 
-/* The tables of the model as a parameter, and the table each result row is about. */
-#define PARENTS " unnest($1::oid[]) WITH ORDINALITY AS z(parent, ord)"
-
-static bool fail(Conn *c, char **err, const char *what)
+bool doc_read_fail(Conn *c, char **err, const char *what)
 {
     *err = xasprintf("could not read %s: %s", what, conn_error(c));
     return false;
 }
 
-static DocTable *table_of(DocDatabase *db, const DbResult *r, int row)
+DocTable *doc_read_table_of(DocDatabase *db, const DbResult *r, int row)
 {
     long long ord = db_get_ll(r, row, 0, 0);
     return ord >= 1 && (size_t)ord <= db->ntables ? &db->tables[ord - 1] : NULL;
@@ -74,7 +71,7 @@ static bool read_server(Conn *c, const char *now, DocServer *s, char **err)
             *err = xasprintf("invalid --now \"%s\": %s", now, conn_error(c));
             return false;
         }
-        return fail(c, err, "the server settings");
+        return doc_read_fail(c, err, "the server settings");
     }
     s->version_num = (int)db_get_ll(r, 0, 0, 0);
     s->now = db_get_ll(r, 0, 1, 0);
@@ -156,7 +153,7 @@ static bool read_tables(Conn *c, const char *const *params, DocDatabase *db, cha
                      " ORDER BY 2, 3",
         2, params);
     if (!r)
-        return fail(c, err, "the partitioned tables");
+        return doc_read_fail(c, err, "the partitioned tables");
     db->ntables = (size_t)db_rows(r);
     db->tables = xcalloc(db->ntables + 1, sizeof(DocTable));
     for (int i = 0; i < db_rows(r); i++) {
@@ -179,7 +176,7 @@ static bool read_tables(Conn *c, const char *const *params, DocDatabase *db, cha
     return true;
 }
 
-static DocPart *add_part(DocTable *t)
+DocPart *doc_read_add_part(DocTable *t)
 {
     t->parts = xrealloc(t->parts, (t->nparts + 1) * sizeof(DocPart));
     DocPart *p = &t->parts[t->nparts++];
@@ -294,12 +291,12 @@ static bool read_parts(Conn *c, const char *oids, DocDatabase *db, char **err)
     const char *params[] = {oids};
     DbResult *r = db_query(c, parts_sql, 1, params);
     if (!r)
-        return fail(c, err, "the partitions");
+        return doc_read_fail(c, err, "the partitions");
     for (int i = 0; i < db_rows(r); i++) {
-        DocTable *t = table_of(db, r, i);
+        DocTable *t = doc_read_table_of(db, r, i);
         if (!t)
             continue;
-        DocPart *p = add_part(t);
+        DocPart *p = doc_read_add_part(t);
         p->schema = xstrdup(db_get(r, i, 1));
         p->name = xstrdup(db_get(r, i, 2));
         p->subpartitioned = db_get_bool(r, i, 3);
@@ -391,199 +388,6 @@ static int compare_parts(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* A relation's columns (names and types, in order) as one text. */
-#define COLUMNS(rel)                                                                               \
-    "(SELECT pg_catalog.string_agg(a.attname || ' ' || a.atttypid::text, ',' ORDER BY"             \
-    " a.attnum) FROM pg_catalog.pg_attribute a WHERE a.attrelid = " rel " AND a.attnum > 0 AND"    \
-    " NOT a.attisdropped)"
-
-/* Q3: plain tables beside a parent, named after it and with its columns, that
- * are nobody's partition or child: what a DETACH left behind. */
-static bool read_leftovers(Conn *c, const char *oids, DocDatabase *db, char **err)
-{
-    const char *params[] = {oids};
-    DbResult *r = db_query(
-        c,
-        "WITH loose AS MATERIALIZED (SELECT l.oid, l.relnamespace, l.relname FROM"
-        "  pg_catalog.pg_class l WHERE l.relkind IN ('r', 'p') AND NOT l.relispartition AND"
-        "  NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = l.oid OR"
-        "  i.inhparent = l.oid))"
-        " SELECT z.ord, n.nspname, l.relname, pg_catalog.pg_total_relation_size(l.oid),"
-        " lc.reltuples"
-        " FROM" PARENTS " JOIN pg_catalog.pg_class p ON p.oid = z.parent"
-        " JOIN loose l ON l.relnamespace = p.relnamespace AND l.oid <> p.oid AND"
-        "  pg_catalog.left(l.relname, pg_catalog.length(p.relname) + 1) = p.relname || '_'"
-        " JOIN pg_catalog.pg_class lc ON lc.oid = l.oid"
-        " JOIN pg_catalog.pg_namespace n ON n.oid = l.relnamespace"
-        " WHERE " COLUMNS("p.oid") " = " COLUMNS("l.oid") " ORDER BY 1, 3",
-        1, params);
-    if (!r)
-        return fail(c, err, "tables left behind by detaches");
-    for (int i = 0; i < db_rows(r); i++) {
-        DocTable *t = table_of(db, r, i);
-        if (!t)
-            continue;
-        DocPart *p = add_part(t);
-        p->schema = xstrdup(db_get(r, i, 1));
-        p->name = xstrdup(db_get(r, i, 2));
-        p->state = DOC_PART_LEFTOVER;
-        p->bytes = db_get_ll(r, i, 3, 0);
-        p->rows = db_get_double(r, i, 4, -1);
-        p->vacuum_age = p->analyze_age = -1;
-    }
-    db_clear(r);
-    return true;
-}
-
-/* Q4: inheritance children lacking one of the parent's indexes, compared by
- * access method, columns (by name), expressions and predicate. */
-static bool read_missing_indexes(Conn *c, const char *oids, DocDatabase *db, char **err)
-{
-    const char *params[] = {oids};
-    DbResult *r = db_query(
-        c,
-        "WITH sets AS (SELECT p.oid FROM pg_catalog.pg_class p WHERE p.oid = ANY ($1::oid[]) AND"
-        "  p.relkind = 'r'),"
-        " rels AS (SELECT oid AS rel FROM sets UNION ALL SELECT h.inhrelid FROM"
-        "  pg_catalog.pg_inherits h WHERE h.inhparent IN (SELECT oid FROM sets)),"
-        " sig AS (SELECT x.indrelid AS rel, x.indexrelid AS idx, am.amname ||"
-        "  CASE WHEN x.indisunique THEN ' unique' ELSE '' END || ' (' || (SELECT"
-        "  pg_catalog.string_agg(coalesce(a.attname::text, '?'), ', ' ORDER BY k.n) FROM"
-        "  pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(att, n) LEFT JOIN"
-        "  pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att) || ')' ||"
-        "  coalesce(' ' || pg_catalog.pg_get_expr(x.indexprs, x.indrelid), '') ||"
-        "  coalesce(' WHERE ' || pg_catalog.pg_get_expr(x.indpred, x.indrelid), '') AS s"
-        "  FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid"
-        "  JOIN pg_catalog.pg_am am ON am.oid = ic.relam WHERE x.indrelid IN (SELECT rel FROM"
-        "  rels))"
-        " SELECT z.ord, cn.nspname, ch.relname, pg_catalog.pg_get_indexdef(ps.idx)"
-        " FROM" PARENTS " JOIN pg_catalog.pg_class pc ON pc.oid = z.parent AND pc.relkind = 'r'"
-        " JOIN sig ps ON ps.rel = z.parent"
-        " JOIN pg_catalog.pg_inherits h ON h.inhparent = z.parent"
-        " JOIN pg_catalog.pg_class ch ON ch.oid = h.inhrelid"
-        " JOIN pg_catalog.pg_namespace cn ON cn.oid = ch.relnamespace"
-        " WHERE NOT EXISTS (SELECT 1 FROM sig cs WHERE cs.rel = ch.oid AND cs.s = ps.s)"
-        " ORDER BY 1, 2, 3, 4",
-        1, params);
-    if (!r)
-        return fail(c, err, "the indexes of inheritance children");
-    for (int i = 0; i < db_rows(r); i++) {
-        DocTable *t = table_of(db, r, i);
-        for (size_t j = 0; t && j < t->nparts; j++) {
-            DocPart *p = &t->parts[j];
-            if (strcmp(p->schema, db_get(r, i, 1)) || strcmp(p->name, db_get(r, i, 2)))
-                continue;
-            p->missing_indexes =
-                xrealloc(p->missing_indexes, (p->nmissing_indexes + 1) * sizeof(char *));
-            p->missing_indexes[p->nmissing_indexes++] = xstrdup(db_get(r, i, 3));
-            break;
-        }
-    }
-    db_clear(r);
-    return true;
-}
-
-/* Q5: unique indexes (constraints or not) on the parents, with the columns
- * besides the partition key. */
-static bool read_uniques(Conn *c, const char *oids, DocDatabase *db, char **err)
-{
-    const char *params[] = {oids};
-    DbResult *r = db_query(
-        c,
-        "SELECT z.ord, ic.relname, x.indisprimary,"
-        " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n)"
-        "  FROM pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(att, n) JOIN"
-        "  pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att"
-        "  WHERE k.n <= x.indnkeyatts),"
-        " (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n)"
-        "  FROM pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(att, n) JOIN"
-        "  pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att"
-        "  WHERE k.n <= x.indnkeyatts AND (pt.partattrs IS NULL OR"
-        "  NOT k.att = ANY (pt.partattrs::int2[])))"
-        " FROM" PARENTS " JOIN pg_catalog.pg_index x ON x.indrelid = z.parent AND x.indisunique"
-        " JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid"
-        " LEFT JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = z.parent"
-        " ORDER BY 1, 2",
-        1, params);
-    if (!r)
-        return fail(c, err, "unique constraints");
-    for (int i = 0; i < db_rows(r); i++) {
-        DocTable *t = table_of(db, r, i);
-        if (!t || !db_get(r, i, 3))
-            continue; /* an expression index: no columns to name */
-        t->uniques = xrealloc(t->uniques, (t->nuniques + 1) * sizeof(DocUnique));
-        DocUnique *u = &t->uniques[t->nuniques++];
-        u->name = xstrdup(db_get(r, i, 1));
-        u->primary = db_get_bool(r, i, 2);
-        u->columns = xasprintf("(%s)", db_get(r, i, 3));
-        u->others = xstrdup_or_null(db_get(r, i, 4));
-    }
-    db_clear(r);
-    return true;
-}
-
-/* Q6: BEFORE INSERT row triggers on the parents (tgtype bits ROW 1, BEFORE
- * 2, INSERT 4), and whether their function returns NULL somewhere. */
-static bool read_triggers(Conn *c, const char *oids, DocDatabase *db, char **err)
-{
-    const char *params[] = {oids};
-    DbResult *r =
-        db_query(c,
-                 "SELECT z.ord, t.tgname, pg_catalog.quote_ident(pn.nspname) || '.' ||"
-                 " pg_catalog.quote_ident(p.proname), p.prosrc ~* '\\mreturn\\s+null\\M'"
-                 " FROM" PARENTS " JOIN pg_catalog.pg_trigger t ON t.tgrelid = z.parent AND"
-                 "  NOT t.tgisinternal AND (t.tgtype::int & 7) = 7"
-                 " JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid"
-                 " JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace ORDER BY 1, 2",
-                 1, params);
-    if (!r)
-        return fail(c, err, "triggers");
-    for (int i = 0; i < db_rows(r); i++) {
-        DocTable *t = table_of(db, r, i);
-        if (!t)
-            continue;
-        t->triggers = xrealloc(t->triggers, (t->ntriggers + 1) * sizeof(DocTrigger));
-        DocTrigger *g = &t->triggers[t->ntriggers++];
-        g->name = xstrdup(db_get(r, i, 1));
-        g->function = xstrdup(db_get(r, i, 2));
-        g->returns_null = db_get_bool(r, i, 3);
-    }
-    db_clear(r);
-    return true;
-}
-
-/* Q7: publications that publish a partitioned table's partitions under
- * their own names (all tables, the table, one of its partitions, or on 15+
- * its schema). */
-static bool read_publications(Conn *c, const char *oids, DocDatabase *db, char **err)
-{
-    const char *params[] = {oids};
-    char *sql = xasprintf(
-        "SELECT z.ord, p.pubname FROM" PARENTS
-        " JOIN pg_catalog.pg_class c ON c.oid = z.parent AND c.relkind = 'p'"
-        " JOIN pg_catalog.pg_publication p ON NOT p.pubviaroot"
-        " WHERE p.puballtables OR EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel pr WHERE"
-        "  pr.prpubid = p.oid AND pr.prrelid IN (SELECT relid FROM"
-        "  pg_catalog.pg_partition_tree(z.parent)))%s ORDER BY 1, 2",
-        conn_server_version(c) >= 150000
-            ? " OR EXISTS (SELECT 1 FROM pg_catalog.pg_publication_namespace pn WHERE"
-              " pn.pnpubid = p.oid AND pn.pnnspid = c.relnamespace)"
-            : "");
-    DbResult *r = db_query(c, sql, 1, params);
-    free(sql);
-    if (!r)
-        return fail(c, err, "publications");
-    for (int i = 0; i < db_rows(r); i++) {
-        DocTable *t = table_of(db, r, i);
-        if (!t)
-            continue;
-        t->publications = xrealloc(t->publications, (t->npublications + 1) * sizeof(char *));
-        t->publications[t->npublications++] = xstrdup(db_get(r, i, 1));
-    }
-    db_clear(r);
-    return true;
-}
-
 /* pgstrata's policies and migrations, when its schema is here at this
  * version; a database without it is read all the same. */
 static void read_pgstrata(Conn *c, DocDatabase *db)
@@ -653,7 +457,7 @@ static bool count_defaults(Conn *c, DocDatabase *db, char **err)
             DbResult *r = db_query(c, sql.data, 0, NULL);
             sb_free(&sql);
             if (!r)
-                return fail(c, err, "a default partition");
+                return doc_read_fail(c, err, "a default partition");
             t->has_default_rows_count = true;
             t->default_rows = db_get_ll(r, 0, 0, 0);
             if (t->key_column) {
@@ -687,9 +491,9 @@ static bool read_all(Conn *c, const char *const *schemas, const char *const *tab
     if (!ok || *missing || out->ntables == 0)
         return ok;
     char *oids = oid_array(out);
-    ok = read_parts(c, oids, out, err) && read_leftovers(c, oids, out, err) &&
-         read_missing_indexes(c, oids, out, err) && read_uniques(c, oids, out, err) &&
-         read_triggers(c, oids, out, err) && read_publications(c, oids, out, err);
+    ok = read_parts(c, oids, out, err) && doc_read_leftovers(c, oids, out, err) &&
+         doc_read_missing_indexes(c, oids, out, err) && doc_read_uniques(c, oids, out, err) &&
+         doc_read_triggers(c, oids, out, err) && doc_read_publications(c, oids, out, err);
     free(oids);
     if (!ok)
         return false;
@@ -710,7 +514,7 @@ bool doctor_read(Conn *c, const char *const *schemas, const char *const *tables,
     memset(out, 0, sizeof(*out));
     *missing = NULL;
     if (!db_set_time_zone(c, "UTC"))
-        return fail(c, err, "the session's time zone");
+        return doc_read_fail(c, err, "the session's time zone");
     if (read_all(c, schemas, tables, n, o, out, missing, err))
         return true;
     doc_database_free(out);
