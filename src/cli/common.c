@@ -22,12 +22,8 @@ Conn *cli_connect(const Cli *cli, bool need_schema, int *code)
         *code = EXIT_CONNECT;
         return NULL;
     }
-    ServerInfo server;
-    catalog_server_info(c, &server);
     char why[512];
-    bool supported = server_supported(&server, why, sizeof(why));
-    server_info_free(&server);
-    if (!supported) {
+    if (!catalog_server_supported(c, why, sizeof(why))) {
         cli_error("%s", why);
         conn_close(c);
         *code = EXIT_CONNECT;

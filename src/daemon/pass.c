@@ -182,12 +182,8 @@ static void read_stats(Conn *c, const DbConfig *db, const char *now)
 /* Everything after connecting. */
 static void run(Conn *c, const DbConfig *db, const char *now, Ending *e)
 {
-    ServerInfo server;
-    catalog_server_info(c, &server);
     char why[512];
-    bool supported = server_supported(&server, why, sizeof(why));
-    server_info_free(&server);
-    if (!supported) {
+    if (!catalog_server_supported(c, why, sizeof(why))) {
         end_as(e, "error", xstrdup(why));
         return;
     }

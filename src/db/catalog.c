@@ -17,6 +17,15 @@ void catalog_server_info(Conn *c, ServerInfo *out)
     out->version_text = xstrdup(conn_server_version_text(c));
 }
 
+bool catalog_server_supported(Conn *c, char *why, size_t len)
+{
+    ServerInfo server;
+    catalog_server_info(c, &server);
+    bool supported = server_supported(&server, why, len);
+    server_info_free(&server);
+    return supported;
+}
+
 void server_info_free(ServerInfo *s)
 {
     free(s->version_text);

@@ -11,6 +11,8 @@
 #include "db/conn.h"
 
 void catalog_server_info(Conn *c, ServerInfo *out);
+/* Whether the server is one pgstrata supports; why not, in why, otherwise. */
+bool catalog_server_supported(Conn *c, char *why, size_t len);
 void server_info_free(ServerInfo *s);
 
 /* Checks a --now value on the server; NULL now means the server's clock. */
