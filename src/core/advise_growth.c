@@ -25,12 +25,6 @@ static int by_lower(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-static int by_value(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static bool usable(const DocPart *p)
 {
     return doc_part_in_range(p) && !p->lower_unbounded && !p->upper_unbounded &&
@@ -74,13 +68,10 @@ static Piece *pieces(const DocTable *t, size_t *n)
 
 static int64_t median_span(const Piece *v, size_t n)
 {
-    if (n == 0)
-        return 0;
-    int64_t *s = xmalloc(n * sizeof(int64_t));
+    int64_t *s = xcalloc(n + 1, sizeof(int64_t));
     for (size_t i = 0; i < n; i++)
         s[i] = v[i].hi - v[i].lo;
-    qsort(s, n, sizeof(int64_t), by_value);
-    int64_t m = s[n / 2];
+    int64_t m = doc_median(s, n);
     free(s);
     return m;
 }

@@ -13,6 +13,20 @@ void doc_options_default(DocOptions *o)
     o->plan_ms_limit = 20;
 }
 
+static int compare_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int64_t doc_median(int64_t *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof(int64_t), compare_i64);
+    return v[n / 2];
+}
+
 bool doc_part_in_range(const DocPart *p)
 {
     return p->state == DOC_PART_ATTACHED && p->bounded;

@@ -155,6 +155,9 @@ typedef struct DocOptions {
 
 void doc_options_default(DocOptions *o);
 void doc_database_free(DocDatabase *db);
+/* The median of n values (v[n / 2] once sorted; v is sorted in place), 0
+ * when n is 0: the typical partition width or size doctor and advise take. */
+int64_t doc_median(int64_t *v, size_t n);
 /* A partition's live share of the table: attached and bounded, not default. */
 bool doc_part_in_range(const DocPart *p);
 

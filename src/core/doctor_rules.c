@@ -74,12 +74,6 @@ char *rule_column_arg(const DocTable *t)
     return s;
 }
 
-static int compare_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 int64_t rule_median_width(const DocTable *t)
 {
     int64_t *w = xcalloc(t->nparts + 1, sizeof(int64_t));
@@ -89,8 +83,7 @@ int64_t rule_median_width(const DocTable *t)
         if (doc_part_in_range(p) && !p->lower_unbounded && !p->upper_unbounded)
             w[n++] = p->upper - p->lower;
     }
-    qsort(w, n, sizeof(int64_t), compare_i64);
-    int64_t m = n ? w[n / 2] : 0;
+    int64_t m = doc_median(w, n);
     free(w);
     return m;
 }

@@ -19,12 +19,6 @@
 #define TINY_MIN_PARTITIONS 100
 #define TINY_BYTES          (1 << 20) /* median past partition below this: too fine */
 
-static int compare_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static char *advise_fix(const RuleCtx *c)
 {
     return xasprintf("pgstrata advise %s  (prints a layout that fits and the pgstrata migrate "
@@ -47,8 +41,7 @@ static void sizes(RuleCtx *c)
         if (!largest || p->bytes > largest->bytes)
             largest = p;
     }
-    qsort(b, n, sizeof(int64_t), compare_i64);
-    int64_t median = n ? b[n / 2] : 0;
+    int64_t median = doc_median(b, n);
     free(b);
     char big[32], med[32];
     format_bytes(largest ? largest->bytes : 0, big);
