@@ -146,6 +146,8 @@ static void leftovers(RuleCtx *c)
 /* Coverage of one group (all partitions of a declarative table; one group of
  * an inheritance set): gaps, overlaps, now, and how far ahead. */
 typedef struct Coverage {
+    bool has_default;     /* of the table, not the group: worked out once */
+    int64_t median_width; /* of the table's bounded partitions */
     NameList gaps, overlaps;
     int groups_without_now; /* groups recently written that have no partition for now */
     char *example_group;    /* the first of them */
@@ -154,12 +156,12 @@ typedef struct Coverage {
     int64_t ahead; /* the least coverage ahead of now among the groups that have now */
 } Coverage;
 
-static bool group_is_live(const RuleCtx *c, int64_t end)
+static bool group_is_live(const RuleCtx *c, const Coverage *cv, int64_t end)
 {
     if (c->t->policy)
         return true;
     /* An archive whose last partition ended long ago is not a problem. */
-    int64_t recent = 3 * rule_median_width(c->t);
+    int64_t recent = 3 * cv->median_width;
     if (recent < 31 * CIVIL_DAY)
         recent = 31 * CIVIL_DAY;
     return end > c->db->server.now - recent;
@@ -169,11 +171,9 @@ static void cover_group(const RuleCtx *c, const size_t *idx, size_t n, Coverage 
 {
     const DocTable *t = c->t;
     int64_t now = c->db->server.now;
-    bool have = false, covered = false, has_default = false;
+    bool have = false, covered = false;
     int64_t reach = 0, run_end = 0;
     const DocPart *newest = NULL;
-    for (size_t i = 0; i < t->nparts; i++)
-        has_default |= t->parts[i].state == DOC_PART_DEFAULT;
     for (size_t k = 0; k < n; k++) {
         const DocPart *p = &t->parts[idx[k]];
         int64_t lo = p->lower_unbounded ? INT64_MIN : p->lower;
@@ -208,13 +208,13 @@ static void cover_group(const RuleCtx *c, const size_t *idx, size_t n, Coverage 
     if (!have || !key_type_is_time(t->key_type) || t->strategy != 'r' ||
         (t->kind == DOC_INHERITANCE && t->ntriggers))
         return;
-    if (!covered && group_is_live(c, reach)) {
+    if (!covered && group_is_live(c, cv, reach)) {
         if (cv->groups_without_now++ == 0) {
             char end[48];
             rule_key_text(t, reach, end);
             cv->example_group =
                 xasprintf("%s%s%s", newest->group ? newest->group : "", newest->group ? ": " : "",
-                          has_default ? "the default takes them" : end);
+                          cv->has_default ? "the default takes them" : end);
             cv->newest_end = reach;
         }
     } else if (covered && run_end != INT64_MAX) {
@@ -256,11 +256,9 @@ static int64_t premake_ahead(const Policy *p, int64_t now)
 static void coverage_findings(RuleCtx *c, Coverage *cv)
 {
     const DocTable *t = c->t;
-    bool has_default = false;
-    for (size_t i = 0; i < t->nparts; i++)
-        has_default |= t->parts[i].state == DOC_PART_DEFAULT;
+    bool has_default = cv->has_default;
     char width_text[48] = "1 day";
-    int64_t width = rule_median_width(t);
+    int64_t width = cv->median_width;
     bool width_known = rule_width_interval(t, width, width_text);
     char *column = rule_column_arg(t);
     char *create = column && width_known
@@ -341,6 +339,9 @@ static void coverage(RuleCtx *c)
     memset(&cv, 0, sizeof(cv));
     names_init(&cv.gaps, NAMES_SHOWN);
     names_init(&cv.overlaps, NAMES_SHOWN);
+    for (size_t i = 0; i < t->nparts; i++)
+        cv.has_default |= t->parts[i].state == DOC_PART_DEFAULT;
+    cv.median_width = rule_median_width(t);
     /* In-range partitions come sorted by group, then lower bound. */
     size_t *idx = xcalloc(t->nparts + 1, sizeof(size_t)), n = 0;
     for (size_t i = 0; i < t->nparts; i++)
