@@ -47,9 +47,7 @@ typedef struct DocPart {
     int64_t reads;  /* seq_tup_read + idx_tup_fetch */
     int64_t dead_rows;
     int64_t mod_since_analyze;
-    double vacuum_age; /* seconds since the last vacuum, manual or auto */
     double analyze_age;
-    int64_t xid_age;        /* age(relfrozenxid) */
     bool autovacuum_off;    /* reloption autovacuum_enabled = false */
     char **missing_indexes; /* inheritance: the parent's indexes this child lacks (definitions) */
     size_t nmissing_indexes;

@@ -176,11 +176,13 @@ static bool read_tables(Conn *c, const char *const *params, DocDatabase *db, cha
     return true;
 }
 
-DocPart *doc_read_add_part(DocTable *t)
+DocPart *doc_read_add_part(DocTable *t, const DbResult *r, int row)
 {
     t->parts = xrealloc(t->parts, (t->nparts + 1) * sizeof(DocPart));
     DocPart *p = &t->parts[t->nparts++];
     memset(p, 0, sizeof(*p));
+    p->schema = xstrdup(db_get(r, row, 1));
+    p->name = xstrdup(db_get(r, row, 2));
     return p;
 }
 
@@ -207,6 +209,7 @@ static void declarative_bounds(const DocTable *t, DocPart *p)
  * and a default partition's pages, are measured (pg_total_relation_size opens
  * each relation, about 50 us apiece). Ages are from the server's clock:
  * statistics times are real, whatever --now says. */
+// clang-format off
 static const char parts_sql[] =
     "SELECT z.ord, cn.nspname, ch.relname, ch.relkind = 'p', ch.oid = pt.partdefid,"
     " i.inhdetachpending,"
@@ -234,57 +237,17 @@ static const char parts_sql[] =
     " pg_catalog.pg_stat_get_dead_tuples(ch.oid),"
     " pg_catalog.pg_stat_get_mod_since_analyze(ch.oid),"
     " extract(epoch FROM pg_catalog.now() - greatest("
-    "  pg_catalog.pg_stat_get_last_vacuum_time(ch.oid),"
-    "  pg_catalog.pg_stat_get_last_autovacuum_time(ch.oid))),"
-    " extract(epoch FROM pg_catalog.now() - greatest("
     "  pg_catalog.pg_stat_get_last_analyze_time(ch.oid),"
     "  pg_catalog.pg_stat_get_last_autoanalyze_time(ch.oid))),"
-    " CASE WHEN "
-    "ch.relkind = "
-    "'r' THEN "
-    "pg_catalog.age("
-    "ch.relfrozenxid)"
-    " ELSE 0 END,"
-    " EXISTS (SELECT "
-    "1 FROM "
-    "pg_catalog."
-    "unnest(ch."
-    "reloptions) o "
-    "WHERE"
-    "  o ~* "
-    "'^autovacuum_"
-    "enabled=(false|"
-    "off|no|f|0)$')"
-    " FROM" PARENTS " JOIN "
-    "pg_catalog.pg_"
-    "inherits i ON "
-    "i.inhparent = "
-    "z.parent"
-    " JOIN "
-    "pg_catalog.pg_"
-    "class ch ON "
-    "ch.oid = "
-    "i.inhrelid"
-    " JOIN "
-    "pg_catalog.pg_"
-    "namespace cn ON "
-    "cn.oid = "
-    "ch.relnamespace"
-    " LEFT JOIN "
-    "pg_catalog.pg_"
-    "class tc ON "
-    "tc.oid = "
-    "ch.reltoastrelid"
-    " LEFT JOIN "
-    "pg_catalog.pg_"
-    "partitioned_"
-    "table pt ON "
-    "pt.partrelid = "
-    "z.parent"
-    " ORDER BY "
-    "z.ord, "
-    "cn.nspname, "
-    "ch.relname";
+    " EXISTS (SELECT 1 FROM pg_catalog.unnest(ch.reloptions) o WHERE"
+    "  o ~* '^autovacuum_enabled=(false|off|no|f|0)$')"
+    " FROM" PARENTS " JOIN pg_catalog.pg_inherits i ON i.inhparent = z.parent"
+    " JOIN pg_catalog.pg_class ch ON ch.oid = i.inhrelid"
+    " JOIN pg_catalog.pg_namespace cn ON cn.oid = ch.relnamespace"
+    " LEFT JOIN pg_catalog.pg_class tc ON tc.oid = ch.reltoastrelid"
+    " LEFT JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = z.parent"
+    " ORDER BY z.ord, cn.nspname, ch.relname";
+// clang-format on
 
 static bool read_parts(Conn *c, const char *oids, DocDatabase *db, char **err)
 {
@@ -296,9 +259,7 @@ static bool read_parts(Conn *c, const char *oids, DocDatabase *db, char **err)
         DocTable *t = doc_read_table_of(db, r, i);
         if (!t)
             continue;
-        DocPart *p = doc_read_add_part(t);
-        p->schema = xstrdup(db_get(r, i, 1));
-        p->name = xstrdup(db_get(r, i, 2));
+        DocPart *p = doc_read_add_part(t, r, i);
         p->subpartitioned = db_get_bool(r, i, 3);
         p->state = db_get_bool(r, i, 4)   ? DOC_PART_DEFAULT
                    : db_get_bool(r, i, 5) ? DOC_PART_PENDING
@@ -311,10 +272,8 @@ static bool read_parts(Conn *c, const char *oids, DocDatabase *db, char **err)
         p->reads = db_get_ll(r, i, 11, 0);
         p->dead_rows = db_get_ll(r, i, 12, 0);
         p->mod_since_analyze = db_get_ll(r, i, 13, 0);
-        p->vacuum_age = db_get_double(r, i, 14, -1);
-        p->analyze_age = db_get_double(r, i, 15, -1);
-        p->xid_age = db_get_ll(r, i, 16, 0);
-        p->autovacuum_off = db_get_bool(r, i, 17);
+        p->analyze_age = db_get_double(r, i, 14, -1);
+        p->autovacuum_off = db_get_bool(r, i, 15);
         if (t->kind == DOC_DECLARATIVE)
             declarative_bounds(t, p);
     }

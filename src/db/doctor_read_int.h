@@ -15,7 +15,8 @@
 bool doc_read_fail(Conn *c, char **err, const char *what);
 /* The table a result row's first column (z.ord) names, or NULL. */
 DocTable *doc_read_table_of(DocDatabase *db, const DbResult *r, int row);
-DocPart *doc_read_add_part(DocTable *t);
+/* A new partition of t, named by the row: columns 1 and 2 are schema and name. */
+DocPart *doc_read_add_part(DocTable *t, const DbResult *r, int row);
 
 /* Q3-Q7 over the tables of the model; oids is their oid[] literal. */
 bool doc_read_leftovers(Conn *c, const char *oids, DocDatabase *db, char **err);

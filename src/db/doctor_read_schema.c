@@ -39,13 +39,11 @@ bool doc_read_leftovers(Conn *c, const char *oids, DocDatabase *db, char **err)
         DocTable *t = doc_read_table_of(db, r, i);
         if (!t)
             continue;
-        DocPart *p = doc_read_add_part(t);
-        p->schema = xstrdup(db_get(r, i, 1));
-        p->name = xstrdup(db_get(r, i, 2));
+        DocPart *p = doc_read_add_part(t, r, i);
         p->state = DOC_PART_LEFTOVER;
         p->bytes = db_get_ll(r, i, 3, 0);
         p->rows = db_get_double(r, i, 4, -1);
-        p->vacuum_age = p->analyze_age = -1;
+        p->analyze_age = -1;
     }
     db_clear(r);
     return true;
@@ -83,15 +81,26 @@ bool doc_read_missing_indexes(Conn *c, const char *oids, DocDatabase *db, char *
         1, params);
     if (!r)
         return doc_read_fail(c, err, "the indexes of inheritance children");
+    /* Rows come in the order Q2 added the children (table, schema, name), so
+     * the search for each row's child goes on from the last one found. */
+    const DocTable *last = NULL;
+    size_t from = 0;
     for (int i = 0; i < db_rows(r); i++) {
         DocTable *t = doc_read_table_of(db, r, i);
-        for (size_t j = 0; t && j < t->nparts; j++) {
+        if (!t)
+            continue;
+        if (t != last)
+            from = 0;
+        last = t;
+        for (size_t k = 0; k < t->nparts; k++) {
+            size_t j = (from + k) % t->nparts;
             DocPart *p = &t->parts[j];
             if (strcmp(p->schema, db_get(r, i, 1)) || strcmp(p->name, db_get(r, i, 2)))
                 continue;
             p->missing_indexes =
                 xrealloc(p->missing_indexes, (p->nmissing_indexes + 1) * sizeof(char *));
             p->missing_indexes[p->nmissing_indexes++] = xstrdup(db_get(r, i, 3));
+            from = j;
             break;
         }
     }

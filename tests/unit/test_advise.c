@@ -70,7 +70,7 @@ static void fx_part(Fx *f, int64_t lo, int64_t hi, double bytes, double rows)
     p->upper = hi;
     p->bytes = (int64_t)bytes;
     p->rows = rows;
-    p->vacuum_age = p->analyze_age = -1;
+    p->analyze_age = -1;
 }
 
 /* n partitions of iv from `start`, the i-th holding bytes(i) (0: empty, 8 kB). */

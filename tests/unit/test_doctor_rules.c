@@ -62,7 +62,7 @@ static void one_table(DocDatabase *db, int64_t now, int64_t first, size_t n)
         p->lower = first + (int64_t)i * DAY;
         p->upper = p->lower + DAY;
         p->rows = 0;
-        p->vacuum_age = p->analyze_age = 60;
+        p->analyze_age = 60;
     }
 }
 
