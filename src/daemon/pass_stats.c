@@ -133,12 +133,8 @@ bool pass_read_stats(Conn *c, char **names, size_t nnames, const char *now, Tabl
         *err = xstrdup("could not load the policies for the metrics");
         return false;
     }
-    Policy *pol = xcalloc(nrows + 1, sizeof(Policy));
-    for (size_t i = 0; i < nrows; i++)
-        pol[i] = rows[i].policy;
     TableSnapshot *snaps = NULL;
-    bool ok = catalog_snapshots(c, pol, nrows, now, CATALOG_READ_CACHE, &snaps, err);
-    free(pol);
+    bool ok = catalog_snapshots_of_rows(c, rows, nrows, now, CATALOG_READ_CACHE, &snaps, err);
     TableMetrics *m = xcalloc(nrows + 1, sizeof(TableMetrics));
     for (size_t i = 0; ok && i < nrows; i++) {
         fill(&m[i], &snaps[i]);

@@ -1,5 +1,6 @@
 #include "db/catalog.h"
 
+#include "db/policy_store.h"
 #include "db/sql_fragments.h"
 
 #include <stdio.h>
@@ -670,6 +671,17 @@ bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *no
     }
     ok = ok && read_taken_names(c, s, n, err) && read_columns(c, s, n, &k, err);
     keys_free(&k);
+    return ok;
+}
+
+bool catalog_snapshots_of_rows(Conn *c, const PolicyRow *rows, size_t n, const char *now, int cache,
+                               TableSnapshot **out, char **err)
+{
+    Policy *pol = xcalloc(n + 1, sizeof(Policy));
+    for (size_t i = 0; i < n; i++)
+        pol[i] = rows[i].policy; /* shallow: the rows keep owning the strings */
+    bool ok = catalog_snapshots(c, pol, n, now, cache, out, err);
+    free(pol);
     return ok;
 }
 

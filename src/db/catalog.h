@@ -54,6 +54,10 @@ enum {
  * is one of the flags above. */
 bool catalog_snapshots(Conn *c, const Policy *policies, size_t n, const char *now, int cache,
                        TableSnapshot **out, char **err);
+/* catalog_snapshots of the policies of stored rows (ls, the daemon's metrics). */
+struct PolicyRow;
+bool catalog_snapshots_of_rows(Conn *c, const struct PolicyRow *rows, size_t n, const char *now,
+                               int cache, TableSnapshot **out, char **err);
 void snapshots_free(TableSnapshot *s, size_t n);
 
 /* The partitions of each snapshot's parent (db/catalog_partitions.c). */

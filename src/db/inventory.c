@@ -45,12 +45,8 @@ static void fill_policy_fields(TableRow *r, const PolicyRow *row)
 bool inventory_tables(Conn *c, const PolicyRow *rows, size_t n, const char *now, bool with_sizes,
                       TableRow **out, char **err)
 {
-    Policy *pol = xcalloc(n + 1, sizeof(Policy));
-    for (size_t i = 0; i < n; i++)
-        pol[i] = rows[i].policy;
     TableSnapshot *snaps = NULL;
-    bool ok = catalog_snapshots(c, pol, n, now, CATALOG_READ_CACHE, &snaps, err);
-    free(pol);
+    bool ok = catalog_snapshots_of_rows(c, rows, n, now, CATALOG_READ_CACHE, &snaps, err);
     TableRow *t = xcalloc(n + 1, sizeof(TableRow));
     *out = t;
     if (!ok) {
