@@ -164,6 +164,16 @@ static void set_range(Ctx *x, const char *min, const char *max)
     x->raw_max = xstrdup(max);
 }
 
+/* "SELECT <mn>::text, <mx>::text", both in key space (sb_civil):
+ * the start of both ways of reading the key range. */
+static void sb_select_range(StrBuf *sb, Ctx *x, const char *mn, const char *mx)
+{
+    sb_append(sb, "SELECT ");
+    sb_civil(sb, x, mn);
+    sb_append(sb, "::text, ");
+    sb_civil(sb, x, mx);
+}
+
 /* One scan (of a small table, or of a sample): min and max (when range),
  * rows, NULL rows. */
 static bool scan_range(Ctx *x, bool range, char **err)
@@ -172,10 +182,7 @@ static bool scan_range(Ctx *x, bool range, char **err)
     StrBuf sb;
     sb_init(&sb);
     char *mn = xasprintf("pg_catalog.min(%s)", col), *mx = xasprintf("pg_catalog.max(%s)", col);
-    sb_append(&sb, "SELECT ");
-    sb_civil(&sb, x, mn);
-    sb_append(&sb, "::text, ");
-    sb_civil(&sb, x, mx);
+    sb_select_range(&sb, x, mn, mx);
     sb_printf(&sb,
               "::text, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE %s IS NULL) FROM %s",
               col, x->rel);
@@ -207,10 +214,7 @@ static bool index_range(Ctx *x, char **err)
     sb_init(&sb);
     char *mn = xasprintf("(SELECT pg_catalog.min(%s) FROM %s)", col, x->rel);
     char *mx = xasprintf("(SELECT pg_catalog.max(%s) FROM %s)", col, x->rel);
-    sb_append(&sb, "SELECT ");
-    sb_civil(&sb, x, mn);
-    sb_append(&sb, "::text, ");
-    sb_civil(&sb, x, mx);
+    sb_select_range(&sb, x, mn, mx);
     sb_printf(&sb,
               "::text, (SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s WHERE %s IS NULL"
               " LIMIT %d) s)",
